@@ -5,7 +5,13 @@ Sub-commands import their modules lazily, so `eventgraph neo4j status` does not 
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from graph.cli import graph_app, neo4j_app
 
@@ -19,3 +25,31 @@ app.add_typer(graph_app, name="graph")
 
 etl_app = typer.Typer(help="Generate, validate, load and import datasets.", no_args_is_help=True)
 app.add_typer(etl_app, name="etl")
+
+
+@etl_app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder to write the dataset into.")],
+    users: Annotated[int, typer.Option(min=10, help="Number of users.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 7,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    now: Annotated[
+        str | None,
+        typer.Option(help="ISO time the timeline is built around (default: today, 00:00 UTC)."),
+    ] = None,
+) -> None:
+    """Write a synthetic social-event dataset with planted truth (see etl/synthetic)."""
+    from etl.synthetic import generate as run_generator
+
+    if fmt not in ("csv", "parquet"):
+        raise typer.BadParameter("must be csv or parquet", param_hint="--format")
+    at = datetime.fromisoformat(now) if now else None
+    if at is not None and at.tzinfo is None:
+        raise typer.BadParameter(
+            "needs a UTC offset, e.g. 2026-06-01T00:00:00+00:00", param_hint="--now"
+        )
+    summary = run_generator(users, seed, out, fmt=fmt, now=at, progress=True)  # type: ignore[arg-type]
+    table = Table("file", "rows", title=f"Synthetic dataset in {out}")
+    for name, n in summary.rows.items():
+        table.add_row(name, f"{n:,}")
+    Console().print(table)

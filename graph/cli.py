@@ -103,9 +103,7 @@ def cypher(
             params[name] = raw
     settings = get_settings()
     with open_driver(settings) as driver:
-        records, _, keys = driver.execute_query(
-            query, params, database_=settings.neo4j_database
-        )
+        records, _, keys = driver.execute_query(query, params, database_=settings.neo4j_database)
     rows = [_jsonable(r.data()) for r in records]
     if as_json:
         typer.echo(json.dumps(rows, default=str))

@@ -11,20 +11,24 @@ RELATIONSHIPS = (
 )  # fmt: skip
 
 
-def graph_counts(driver: Driver, database: str | None = None) -> tuple[dict[str, int], dict[str, int]]:
+def graph_counts(
+    driver: Driver, database: str | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
     """Nodes per label and relationships per type, read from the count store (no scans)."""
     nodes: dict[str, int] = {}
     for label in LABELS:
         # Labels cannot be parameters; they come from the fixed tuple above, never from input.
         records, _, _ = driver.execute_query(
-            f"MATCH (n:{label}) RETURN count(n) AS n", database_=database,
+            f"MATCH (n:{label}) RETURN count(n) AS n",
+            database_=database,
             routing_=RoutingControl.READ,
         )
         nodes[label] = records[0]["n"]
     rels: dict[str, int] = {}
     for rel in RELATIONSHIPS:
         records, _, _ = driver.execute_query(
-            f"MATCH ()-[r:{rel}]->() RETURN count(r) AS n", database_=database,
+            f"MATCH ()-[r:{rel}]->() RETURN count(r) AS n",
+            database_=database,
             routing_=RoutingControl.READ,
         )
         rels[rel] = records[0]["n"]
