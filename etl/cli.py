@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from etl.importers.cli import import_app
 from graph.cli import graph_app, neo4j_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.add_typer(graph_app, name="graph")
 
 etl_app = typer.Typer(help="Generate, validate, load and import datasets.", no_args_is_help=True)
 app.add_typer(etl_app, name="etl")
+etl_app.add_typer(import_app, name="import")
 
 
 @etl_app.command()
