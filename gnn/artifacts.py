@@ -22,13 +22,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import torch
 
-from gnn.data import FeatureEncoder  # noqa: E402
-from gnn.features import FEATURE_NAMES  # noqa: E402
-from gnn.model import EventRecommender  # noqa: E402
-from gnn.train import TrainConfig, TrainResult  # noqa: E402
+from gnn.data import FeatureEncoder
+from gnn.features import FEATURE_NAMES
+from gnn.model import EventRecommender
+from gnn.train import TrainConfig, TrainResult
 
 FORMAT_VERSION = 1
 
