@@ -1,0 +1,313 @@
+"""The baselines the GNN is measured against, each a ``Ranker`` (``gnn.ranking``).
+
+| name         | what it scores                                                                   |
+|--------------|----------------------------------------------------------------------------------|
+| ``random``   | a fixed pseudo-random number per (user, event, seed): order-free, reproducible   |
+| ``popularity`` | going registrations of the event so far                                        |
+| ``host_rule``| lexicographic: the user's past going registrations with the event's host, then   |
+|              | follows the host, then popularity                                                |
+| ``item_knn`` | item-based CF: cosine similarity of events over users' going registrations       |
+|              | before the cutoff; score = sum of similarities to the user's past going events;  |
+|              | cold events score 0 (plus the popularity tie-break every model here gets)        |
+| ``mf``       | implicit-feedback ALS (the ``implicit`` library) on going registrations before   |
+|              | the cutoff; users / events without any get a zero vector                         |
+| ``lightgbm`` | ``lightgbm.LGBMRanker`` (lambdarank) on ``gnn.features.pair_features``, trained   |
+|              | on the inner window of ``gnn.split.supervision_window``                          |
+| ``oracle``   | the synthetic generator's true probability (only where its truth is available)   |
+
+Every ``fit`` receives tables already truncated at the cutoff (``gnn.split.truncate``); every
+``score`` reads the graph only through the ``History`` it is given.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from gnn.features import FEATURE_NAMES, pair_features
+from gnn.history import Catalog, History
+from gnn.metrics import tie_keys
+from graph.export import GraphTables
+
+log = logging.getLogger(__name__)
+
+#: Weight of the popularity tie-break added to the CF scores (popularity scaled to [0, 1)).
+TIE_BREAK = 1e-9
+
+
+def popularity01(history: History, events: np.ndarray) -> np.ndarray:
+    """Going registrations so far, scaled to [0, 1) (monotone in the count)."""
+    pop = history.event_popularity[events]
+    return pop / (float(history.event_popularity.max(initial=0.0)) + 1.0)
+
+
+def host_rule_scores(history: History, users: np.ndarray, events: np.ndarray) -> np.ndarray:
+    """``2 * host_going + follows + popularity01``: lexicographic in (host_going, follows,
+    popularity), because host_going is an integer count, follows is 0/1 and popularity01 < 1."""
+    c = history.catalog
+    users = np.asarray(users, np.int64)
+    events = np.asarray(events, np.int64)
+    hosts = c.event_host[events]
+    known = hosts >= 0
+    host_going = np.zeros((len(users), len(events)))
+    follows = np.zeros((len(users), len(events)))
+    if known.any() and len(users):
+        host_going[:, known] = history.user_host_going[users][:, hosts[known]].toarray()
+        follows[:, known] = history.follows[users][:, hosts[known]].toarray() > 0
+    return 2.0 * host_going + follows + popularity01(history, events)[None, :]
+
+
+class RandomRanker:
+    """A pseudo-random score per (user, event), a hash of the pair and the seed."""
+
+    name = "random"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def fit(self, tables: GraphTables, catalog: Catalog, cutoff_ms: float) -> None:
+        return None
+
+    def score(self, history: History, users: np.ndarray, events: np.ndarray) -> np.ndarray:
+        return tie_keys(users, events, self.seed)
+
+
+class PopularityRanker:
+    """Going registrations of the event so far (the same list for everybody)."""
+
+    name = "popularity"
+
+    def fit(self, tables: GraphTables, catalog: Catalog, cutoff_ms: float) -> None:
+        return None
+
+    def score(self, history: History, users: np.ndarray, events: np.ndarray) -> np.ndarray:
+        pop = history.event_popularity[np.asarray(events, np.int64)].astype(np.float64)
+        return np.broadcast_to(pop, (len(users), len(events))).copy()
+
+
+class HostRuleRanker:
+    """Past going registrations with the host, then follows, then popularity."""
+
+    name = "host_rule"
+
+    def fit(self, tables: GraphTables, catalog: Catalog, cutoff_ms: float) -> None:
+        return None
+
+    def score(self, history: History, users: np.ndarray, events: np.ndarray) -> np.ndarray:
+        return host_rule_scores(history, users, events)
+
+
+def _binary(m: sp.spmatrix) -> sp.csr_matrix:
+    out = sp.csr_matrix(m, dtype=np.float32, copy=True)
+    out.data[:] = 1.0
+    out.eliminate_zeros()
+    return out
+
+
+class ItemKNNRanker:
+    """Item-based CF. ``sim(i, j) = |U_i ∩ U_j| / sqrt(|U_i| |U_j|)`` over the going registrations
+    known at the cutoff (``U_i``: users going to event i), ``sim(i, i) = 0``;
+    ``score(u, j) = sum_{i in going(u)} sim(i, j)`` with ``going(u)`` read from the scoring
+    history, plus ``TIE_BREAK * popularity01`` (cold events: only the tie-break)."""
+
+    name = "item_knn"
+
+    def __init__(self) -> None:
+        self.similarity: sp.csc_matrix | None = None
+
+    def fit(self, tables: GraphTables, catalog: Catalog, cutoff_ms: float) -> None:
+        going = _binary(History.at(tables, catalog, cutoff_ms).going)
+        norms = np.sqrt(np.asarray(going.sum(axis=0)).ravel())
+        inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        normed = (going @ sp.diags(inv.astype(np.float32))).tocsr()
+        sim = (normed.T @ normed).tocsr()
+        sim.setdiag(0.0)
+        sim.eliminate_zeros()
+        self.similarity = sim.tocsc()
+
+    def score(self, history: History, users: np.ndarray, events: np.ndarray) -> np.ndarray:
+        if self.similarity is None:
+            raise RuntimeError("item_knn: fit() first")
+        profile = _binary(history.going[np.asarray(users, np.int64)])
+        sims = (profile @ self.similarity[:, np.asarray(events, np.int64)]).toarray()
+        return sims.astype(np.float64) + TIE_BREAK * popularity01(history, events)[None, :]
+
+
+class MFRanker:
+    """Implicit-feedback matrix factorisation: ``implicit``'s ALS (Hu, Koren & Volinsky 2008) on
+    the binary going matrix at the cutoff, confidence ``1 + alpha``; score = dot product of the
+    factors (users or events with no going registration get a zero vector), plus the tie-break."""
+
+    name = "mf"
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 0.05,
+        alpha: float = 10.0,
+        iterations: int = 15,
+        seed: int = 0,
+    ) -> None:
+        self.factors, self.regularization = factors, regularization
+        self.alpha, self.iterations, self.seed = alpha, iterations, seed
+        self.user_factors: np.ndarray | None = None
+        self.item_factors: np.ndarray | None = None
+
+    def fit(self, tables: GraphTables, catalog: Catalog, cutoff_ms: float) -> None:
+        from implicit.cpu.als import AlternatingLeastSquares  # optional dependency, lazily
+        from threadpoolctl import threadpool_limits
+
+        going = _binary(History.at(tables, catalog, cutoff_ms).going)
+        model = AlternatingLeastSquares(
+            factors=self.factors,
+            regularization=self.regularization,
+            alpha=self.alpha,
+            iterations=self.iterations,
+            random_state=self.seed,
+        )
+        with threadpool_limits(1, "blas"):  # implicit parallelises itself
+            model.fit(going, show_progress=False)
+        users = np.asarray(model.user_factors, np.float32).copy()
+        items = np.asarray(model.item_factors, np.float32).copy()
+        users[np.diff(going.indptr) == 0] = 0.0
+        items[np.asarray(going.sum(axis=0)).ravel() == 0] = 0.0
+        self.user_factors, self.item_factors = users, items
+
+    def score(self, history: History, users: np.ndarray, events: np.ndarray) -> np.ndarray:
+        if self.user_factors is None or self.item_factors is None:
+            raise RuntimeError("mf: fit() first")
+        u = self.user_factors[np.asarray(users, np.int64)]
+        v = self.item_factors[np.asarray(events, np.int64)]
+        return (u @ v.T).astype(np.float64) + TIE_BREAK * popularity01(history, events)[None, :]
+
+
+@dataclass
+class LightGBMRanker:
+    """``lightgbm.LGBMRanker`` (lambdarank, binary relevance) on the 18 pair features.
+
+    Training data: ``gnn.split.supervision_window`` at the cutoff (history at T_in, labels in
+    (T_in, T]); per training user all positives + the ``n_hard`` host-rule best candidates + the
+    ``n_random`` random candidates (``SupervisionWindow.ranking_pairs``). At most ``max_users``
+    training users (a seeded sample). ``val_share`` of them are held out for early stopping on
+    nDCG@10. ``info`` records what was trained.
+    """
+
+    n_hard: int = 50
+    n_random: int = 50
+    max_users: int = 20_000
+    val_share: float = 0.1
+    n_estimators: int = 400
+    learning_rate: float = 0.05
+    num_leaves: int = 31
+    min_child_samples: int = 20
+    early_stopping_rounds: int = 30
+    quantile: float | None = None
+    seed: int = 0
+    n_jobs: int = -1
+    chunk_pairs: int = 1_000_000
+    name: str = "lightgbm"
+    model: Any = field(default=None, repr=False)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def fit(self, tables: GraphTables, catalog: Catalog, cutoff_ms: float) -> None:
+        import lightgbm as lgb
+
+        from gnn.split import DEFAULT_INNER_QUANTILE, supervision_window
+
+        window = supervision_window(
+            tables, catalog, cutoff_ms, quantile=self.quantile or DEFAULT_INNER_QUANTILE
+        )
+        rng = np.random.default_rng(self.seed)
+        users = window.users
+        if len(users) > self.max_users:
+            users = np.sort(rng.choice(users, size=self.max_users, replace=False))
+        if len(users) == 0:
+            raise ValueError("lightgbm: no labelled pair in the inner window")
+        pairs = window.ranking_pairs(self.n_hard, self.n_random, seed=self.seed, users=users)
+        x = pair_features(window.history, pairs.users, pairs.events)
+        n_val = int(len(users) * self.val_share) if len(users) >= 20 else 0
+        val_users = rng.permutation(users)[:n_val]
+        is_val = np.isin(pairs.users, val_users)
+        train = pairs.subset_users(np.setdiff1d(users, val_users))
+        model = lgb.LGBMRanker(
+            objective="lambdarank",
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.9,
+            random_state=self.seed,
+            deterministic=True,
+            force_row_wise=True,
+            n_jobs=self.n_jobs,
+            verbose=-1,
+        )
+        kwargs: dict[str, Any] = {}
+        if n_val:
+            val = pairs.subset_users(val_users)
+            kwargs = {
+                "eval_set": [(x[is_val], val.labels)],
+                "eval_group": [val.groups],
+                "eval_at": [10],
+                "callbacks": [lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
+            }
+        model.fit(
+            x[~is_val], train.labels, group=train.groups, feature_name=list(FEATURE_NAMES), **kwargs
+        )
+        self.model = model
+        best = getattr(model, "best_iteration_", None) or self.n_estimators
+        gain = model.booster_.feature_importance(importance_type="gain")
+        self.info = {
+            "inner_cutoff_ms": window.inner_cutoff_ms,
+            "train_users": int(len(users) - n_val),
+            "val_users": int(n_val),
+            "pairs": len(pairs),
+            "positive_pairs": int(pairs.labels.sum()),
+            "best_iteration": int(best),
+            "val_ndcg@10": float(model.best_score_["valid_0"]["ndcg@10"]) if n_val else None,
+            "feature_gain": {
+                n: float(g) for n, g in sorted(zip(FEATURE_NAMES, gain, strict=True),
+                                               key=lambda t: -t[1])
+            },
+        }  # fmt: skip
+
+    def score(self, history: History, users: np.ndarray, events: np.ndarray) -> np.ndarray:
+        if self.model is None:
+            raise RuntimeError("lightgbm: fit() first")
+        users = np.asarray(users, np.int64)
+        events = np.asarray(events, np.int64)
+        out = np.empty((len(users), len(events)))
+        step = max(1, self.chunk_pairs // max(len(events), 1))
+        for start in range(0, len(users), step):
+            block = users[start : start + step]
+            x = pair_features(history, np.repeat(block, len(events)), np.tile(events, len(block)))
+            pred = self.model.predict(x, num_iteration=self.model.best_iteration_ or None)
+            out[start : start + len(block)] = pred.reshape(len(block), len(events))
+        return out
+
+
+#: Constructors of the baselines by name (the GNN and the oracle are built in ``gnn.evaluate``).
+BASELINES = {
+    "random": RandomRanker,
+    "popularity": PopularityRanker,
+    "host_rule": HostRuleRanker,
+    "item_knn": ItemKNNRanker,
+    "mf": MFRanker,
+    "lightgbm": LightGBMRanker,
+}
+
+
+def make_baseline(name: str, seed: int = 0) -> Any:
+    """A fresh baseline ranker by name, seeded where it has randomness."""
+    if name not in BASELINES:
+        raise KeyError(f"unknown baseline {name!r}; known: {', '.join(BASELINES)}")
+    cls = BASELINES[name]
+    if name in ("random", "mf", "lightgbm"):
+        return cls(seed=seed)
+    return cls()
