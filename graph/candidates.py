@@ -1,0 +1,349 @@
+"""Stage 1 of the funnel: candidate events for a user, with their sources and reasons.
+
+``candidates_for(driver, user_id, now)`` answers "which upcoming events could this user go to?"
+with at most ``limit`` (500) distinct events, each tagged with the sources that found it:
+
+| source     | rule (every fact as of ``now``)                                                    |
+|------------|------------------------------------------------------------------------------------|
+| nearby     | starts in (now, now + horizon] within ``radius_km`` of the origin, nearest first   |
+| friends    | friends (read undirected) hold a going registration made at or before now          |
+| invited    | the user got an invitation at or before now                                        |
+| host       | hosted by a host the user attended (going, at <= now) or follows                   |
+| category   | in one of the user's favourite categories (their going registrations), in the      |
+|            | region around the origin, most popular first                                       |
+| popular    | most going registrations (at <= now) in the region; anywhere for a known user      |
+|            | with no location; fills the slots the other sources leave                          |
+
+The origin is the request's lat/lon when given, else the user's home. The region (popular,
+category) is the circle of ``max(radius_km, 50 km)`` around it, capped at ``MAX_RADIUS_KM`` like
+the radius itself (a huge radius is clamped: a point-index seek over a very large distance has
+failed on some Neo4j 5.x releases, and 200 km is already a long drive). Every source keeps events
+that start in (now, now + horizon] (the request's time window applies to all of them), that are
+not cancelled and that the user has not answered yet (any REGISTERED at or before now).
+Registrations, invitations and follows after ``now`` do not exist for the query: the offline
+evaluation replays past cutoffs, so ``now`` is a parameter, never the server's clock.
+
+Allocation: each source other than popular may claim up to ``per_source`` slots (default 40 % of
+``limit``); the sources interleave by rank / quota, so none floods the list, and popular fills
+what is left. Facts (friends going, invited by, host attended, follows, distance) are filled for
+every candidate whatever source brought it.
+
+Everything is one Cypher statement (``graph/cypher/candidates.cypher``) run once per request;
+``candidates_for_many`` sends a batch of users through the same statement (UNWIND), for the
+offline evaluation's funnel view, and ``stage1_recall`` scores candidate sets against held-out
+positives.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from neo4j import Driver, RoutingControl
+
+from graph.queries import query
+
+#: Source names, in the order reports list them.
+SOURCES: tuple[str, ...] = ("nearby", "friends", "invited", "host", "category", "popular")
+#: Largest radius (and region) searched, in km; larger requests are clamped to it.
+MAX_RADIUS_KM = 200.0
+#: The popular and category sources look at least this far around the origin.
+MIN_REGION_KM = 50.0
+#: How many favourite categories the category source uses.
+FAVOURITE_CATEGORIES = 3
+#: Upcoming events read per attended or followed host (soonest first).
+HOST_EVENTS = 50
+#: Largest batch of users sent in one statement by ``candidates_for_many``.
+DEFAULT_BATCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One candidate event and the facts behind its reasons (all as of ``now``)."""
+
+    event_id: str
+    sources: frozenset[str]
+    start_time: datetime | None
+    title: str | None
+    category: str | None
+    lat: float | None
+    lon: float | None
+    #: Distance from the origin (request lat/lon, else the user's home); None without one.
+    distance_km: float | None
+    #: Friends with a going registration made at or before now, and up to three of them.
+    friends_going: int = 0
+    friend_ids: tuple[str, ...] = ()
+    friend_names: tuple[str | None, ...] = ()
+    #: Ids (and names) of the users whose invitations reached the user at or before now.
+    invited_by: tuple[str, ...] = ()
+    invited_by_names: tuple[str | None, ...] = ()
+    #: The user's going registrations (at or before now) with this event's host.
+    host_attended: int = 0
+    follows_host: bool = False
+    #: Going registrations at or before now, where the query counted them (region events).
+    popularity: int | None = None
+
+
+@dataclass(slots=True)
+class CandidateSet:
+    """The candidates of one user (or of a newcomer's location) at one moment."""
+
+    user_id: str | None
+    known_user: bool
+    items: list[Candidate] = field(default_factory=list)
+    now: datetime | None = None
+    #: The radius actually searched (after the cap), in km.
+    radius_km: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Candidate]:
+        return iter(self.items)
+
+    @property
+    def event_ids(self) -> list[str]:
+        return [c.event_id for c in self.items]
+
+    def by_source(self) -> dict[str, list[str]]:
+        """Event ids per source (an event found by several sources is in each list)."""
+        out: dict[str, list[str]] = {s: [] for s in SOURCES}
+        for c in self.items:
+            for s in c.sources:
+                out.setdefault(s, []).append(c.event_id)
+        return out
+
+
+def clamp_radius_km(radius_km: float) -> float:
+    """The radius searched: positive, finite, at most ``MAX_RADIUS_KM``."""
+    radius = float(radius_km)
+    if math.isnan(radius) or radius <= 0:
+        raise ValueError(f"radius_km must be a positive number of km, got {radius_km!r}")
+    return min(radius, MAX_RADIUS_KM)
+
+
+def _as_utc(now: datetime) -> datetime:
+    if not isinstance(now, datetime):
+        raise TypeError(f"now must be a datetime, got {type(now).__name__}")
+    if now.tzinfo is None:  # a naive datetime would travel as a LocalDateTime and match nothing
+        now = now.replace(tzinfo=UTC)
+    # A plain datetime (not a pandas Timestamp or a subclass) for the driver.
+    return datetime.fromtimestamp(now.timestamp(), tz=UTC)
+
+
+def _check_location(lat: float | None, lon: float | None) -> None:
+    if (lat is None) != (lon is None):
+        raise ValueError("give both lat and lon, or neither")
+    if lat is not None and lon is not None:
+        if not (-90.0 <= float(lat) <= 90.0):
+            raise ValueError(f"lat must be in [-90, 90], got {lat!r}")
+        if not (-180.0 <= float(lon) <= 180.0):
+            raise ValueError(f"lon must be in [-180, 180], got {lon!r}")
+
+
+def candidate_parameters(
+    requests: list[dict[str, Any]],
+    now: datetime,
+    *,
+    radius_km: float = 25,
+    horizon_days: float = 30,
+    limit: int = 500,
+    per_source: int | None = None,
+) -> dict[str, Any]:
+    """The parameters of ``candidates.cypher`` (also used by tests to PROFILE the same query)."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit!r}")
+    if not horizon_days > 0:
+        raise ValueError(f"horizon_days must be positive, got {horizon_days!r}")
+    radius = clamp_radius_km(radius_km)
+    region = min(max(radius, MIN_REGION_KM), MAX_RADIUS_KM)
+    quota = per_source if per_source is not None else max(1, (limit * 2) // 5)
+    if quota < 1:
+        raise ValueError(f"per_source must be at least 1, got {per_source!r}")
+    now_utc = _as_utc(now)
+    return {
+        "requests": requests,
+        "now": now_utc,
+        "until": now_utc + timedelta(days=float(horizon_days)),
+        "radius_m": radius * 1000.0,
+        "region_m": region * 1000.0,
+        "quota": int(min(quota, limit)),
+        "limit": int(limit),
+        "fav_categories": FAVOURITE_CATEGORIES,
+        "host_events": HOST_EVENTS,
+    }
+
+
+def _candidate(item: Mapping[str, Any]) -> Candidate:
+    start = item["start_time"]
+    if start is not None and hasattr(start, "to_native"):
+        start = start.to_native()
+    distance = item["distance_m"]
+    return Candidate(
+        event_id=item["event_id"],
+        sources=frozenset(item["sources"]),
+        start_time=start,
+        title=item["title"],
+        category=item["category"],
+        lat=item["lat"],
+        lon=item["lon"],
+        distance_km=None if distance is None else distance / 1000.0,
+        friends_going=int(item["friends_going"]),
+        friend_ids=tuple(item["friend_ids"]),
+        friend_names=tuple(item["friend_names"]),
+        invited_by=tuple(b for b in item["invited_by"] if b is not None),
+        invited_by_names=tuple(item["invited_by_names"]),
+        host_attended=int(item["host_attended"]),
+        follows_host=bool(item["follows_host"]),
+        popularity=item["popularity"],
+    )
+
+
+def _run(
+    driver: Driver, params: dict[str, Any], database: str | None
+) -> list[tuple[str | None, bool, list[Candidate]]]:
+    records, _, _ = driver.execute_query(
+        query("candidates"), params, database_=database, routing_=RoutingControl.READ
+    )
+    return [(r["user_id"], r["known_user"], [_candidate(i) for i in r["items"]]) for r in records]
+
+
+def candidates_for(
+    driver: Driver,
+    user_id: str | None,
+    now: datetime,
+    *,
+    lat: float | None = None,
+    lon: float | None = None,
+    radius_km: float = 25,
+    horizon_days: float = 30,
+    limit: int = 500,
+    per_source: int | None = None,
+    database: str | None = None,
+) -> CandidateSet:
+    """At most ``limit`` distinct upcoming events for ``user_id`` as of ``now`` (one query).
+
+    ``lat``/``lon`` replace the user's home as the origin of nearby, category and popular; for
+    an unknown (or ``None``) user id they make a newcomer request: nearby and popular only, with
+    ``known_user=False``. An unknown user without lat/lon gets an empty set (``known_user=False``),
+    for the caller to turn into a 404. A naive ``now`` is taken as UTC.
+    """
+    _check_location(lat, lon)
+    params = candidate_parameters(
+        [{"user_id": user_id, "lat": lat, "lon": lon}],
+        now,
+        radius_km=radius_km,
+        horizon_days=horizon_days,
+        limit=limit,
+        per_source=per_source,
+    )
+    ((_, known, items),) = _run(driver, params, database)
+    return CandidateSet(
+        user_id=user_id,
+        known_user=known,
+        items=items,
+        now=params["now"],
+        radius_km=params["radius_m"] / 1000.0,
+    )
+
+
+def candidates_for_many(
+    driver: Driver,
+    user_ids: Iterable[str],
+    now: datetime,
+    *,
+    radius_km: float = 25,
+    horizon_days: float = 30,
+    limit: int = 500,
+    per_source: int | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    database: str | None = None,
+    progress: bool = False,
+) -> dict[str, CandidateSet]:
+    """``candidates_for`` for many users at one ``now``: ``batch_size`` users per statement.
+
+    Each user is answered from their home location (no lat/lon override). Unknown ids come back
+    with ``known_user=False`` and no items.
+    """
+    ids = list(dict.fromkeys(user_ids))
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size!r}")
+    out: dict[str, CandidateSet] = {}
+    batches = range(0, len(ids), batch_size)
+    if progress:
+        from rich.progress import track
+
+        batches = track(batches, description="candidates", total=len(batches))
+    for start in batches:
+        chunk = ids[start : start + batch_size]
+        params = candidate_parameters(
+            [{"user_id": uid, "lat": None, "lon": None} for uid in chunk],
+            now,
+            radius_km=radius_km,
+            horizon_days=horizon_days,
+            limit=limit,
+            per_source=per_source,
+        )
+        for uid, known, items in _run(driver, params, database):
+            out[uid] = CandidateSet(
+                user_id=uid,
+                known_user=known,
+                items=items,
+                now=params["now"],
+                radius_km=params["radius_m"] / 1000.0,
+            )
+    return out
+
+
+def stage1_recall(
+    candidate_sets: Mapping[str, CandidateSet | Iterable[Candidate]],
+    positives: Mapping[str, Iterable[str]],
+) -> dict[str, Any]:
+    """How much of the held-out positives stage 1 keeps, overall and per source.
+
+    ``positives`` maps a user id to the events they registered for after ``now`` (users with no
+    positives are skipped; a user with positives but no candidate set counts as all misses).
+    Returns ``overall`` (micro: found positives / all positives), ``macro`` (mean of per-user
+    recall), ``by_source`` (share of all positives that each source found), ``only_by_source``
+    (share found by that source alone: what removing it would lose), ``n_users``,
+    ``n_positives``, ``n_found`` and ``mean_candidates``.
+    """
+    n_users = n_pos = n_found = 0
+    n_candidates = 0
+    per_user: list[float] = []
+    by_source = dict.fromkeys(SOURCES, 0)
+    only = dict.fromkeys(SOURCES, 0)
+    for uid, events in positives.items():
+        wanted = set(events)
+        if not wanted:
+            continue
+        n_users += 1
+        n_pos += len(wanted)
+        cset = candidate_sets.get(uid)
+        items = list(cset) if cset is not None else []
+        n_candidates += len(items)
+        found = 0
+        for c in items:
+            if c.event_id not in wanted:
+                continue
+            found += 1
+            for s in c.sources:
+                by_source[s] = by_source.get(s, 0) + 1
+            if len(c.sources) == 1:
+                (s,) = c.sources
+                only[s] = only.get(s, 0) + 1
+        n_found += found
+        per_user.append(found / len(wanted))
+    return {
+        "overall": n_found / n_pos if n_pos else 0.0,
+        "macro": sum(per_user) / len(per_user) if per_user else 0.0,
+        "by_source": {s: (k / n_pos if n_pos else 0.0) for s, k in by_source.items()},
+        "only_by_source": {s: (k / n_pos if n_pos else 0.0) for s, k in only.items()},
+        "n_users": n_users,
+        "n_positives": n_pos,
+        "n_found": n_found,
+        "mean_candidates": n_candidates / n_users if n_users else 0.0,
+    }
