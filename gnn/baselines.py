@@ -21,11 +21,13 @@ Every ``fit`` receives tables already truncated at the cutoff (``gnn.split.trunc
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from gnn.features import FEATURE_NAMES, pair_features
@@ -162,14 +164,14 @@ class MFRanker:
         from threadpoolctl import threadpool_limits
 
         going = _binary(History.at(tables, catalog, cutoff_ms).going)
-        model = AlternatingLeastSquares(
-            factors=self.factors,
-            regularization=self.regularization,
-            alpha=self.alpha,
-            iterations=self.iterations,
-            random_state=self.seed,
-        )
         with threadpool_limits(1, "blas"):  # implicit parallelises itself
+            model = AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=self.regularization,
+                alpha=self.alpha,
+                iterations=self.iterations,
+                random_state=self.seed,
+            )
             model.fit(going, show_progress=False)
         users = np.asarray(model.user_factors, np.float32).copy()
         items = np.asarray(model.item_factors, np.float32).copy()
@@ -251,8 +253,12 @@ class LightGBMRanker:
         kwargs: dict[str, Any] = {}
         if n_val:
             val = pairs.subset_users(val_users)
-            kwargs = {
-                "eval_set": [(x[is_val], val.labels)],
+            # lightgbm >= 4.6 takes eval_X / eval_y; older releases only eval_set
+            if "eval_X" in inspect.signature(model.fit).parameters:
+                kwargs = {"eval_X": (x[is_val],), "eval_y": (val.labels,)}
+            else:
+                kwargs = {"eval_set": [(x[is_val], val.labels)]}
+            kwargs |= {
                 "eval_group": [val.groups],
                 "eval_at": [10],
                 "callbacks": [lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
@@ -272,10 +278,10 @@ class LightGBMRanker:
             "best_iteration": int(best),
             "val_ndcg@10": float(model.best_score_["valid_0"]["ndcg@10"]) if n_val else None,
             "feature_gain": {
-                n: float(g) for n, g in sorted(zip(FEATURE_NAMES, gain, strict=True),
-                                               key=lambda t: -t[1])
+                n: float(g)
+                for n, g in sorted(zip(FEATURE_NAMES, gain, strict=True), key=lambda t: -t[1])
             },
-        }  # fmt: skip
+        }
 
     def score(self, history: History, users: np.ndarray, events: np.ndarray) -> np.ndarray:
         if self.model is None:
@@ -287,7 +293,7 @@ class LightGBMRanker:
         for start in range(0, len(users), step):
             block = users[start : start + step]
             x = pair_features(history, np.repeat(block, len(events)), np.tile(events, len(block)))
-            pred = self.model.predict(x, num_iteration=self.model.best_iteration_ or None)
+            pred = self.model.booster_.predict(x, num_iteration=self.info["best_iteration"])
             out[start : start + len(block)] = pred.reshape(len(block), len(events))
         return out
 
@@ -311,3 +317,118 @@ def make_baseline(name: str, seed: int = 0) -> Any:
     if name in ("random", "mf", "lightgbm"):
         return cls(seed=seed)
     return cls()
+
+
+#: Registration statuses the synthetic generator's choice model counts as "registered".
+ACTIVE_STATUSES = ("going", "maybe", "waitlist")
+#: ``until`` for the oracle: 2100-01-01 in epoch seconds (the rest of every event's window).
+FAR_FUTURE_S = 4_102_444_800
+
+
+class OracleRanker:
+    """The synthetic generator's planted probability, as an upper reference (synthetic only).
+
+    ``truth.probability(user_ids, event_ids, at_ms, state)`` gets the state counts the choice
+    model reads (``etl/synthetic/choice_model.py``), computed here from the graph at the scoring
+    moment with the generator's definitions: ``friends_registered`` (friends with a going / maybe
+    / waitlist registration), ``host_past_going`` (the user's going registrations with the host's
+    events that started before now), ``follows_host``, ``popularity`` (going / maybe / waitlist
+    registrations of the event) and ``invited``. Every count reads only rows at or before the
+    scoring moment of the tables ``fit`` was given.
+    """
+
+    name = "oracle"
+    chunk_pairs = 1_000_000
+
+    def __init__(self, truth: Any) -> None:
+        self.truth = truth
+        self.tables: GraphTables | None = None
+        self._active: tuple[float, sp.csr_matrix] | None = None
+
+    def fit(self, tables: GraphTables, catalog: Catalog, cutoff_ms: float) -> None:
+        self.tables = tables
+
+    def _active_matrix(self, history: History) -> sp.csr_matrix:
+        if self._active is not None and self._active[0] == history.now_ms:
+            return self._active[1]
+        assert self.tables is not None
+        c = history.catalog
+        regs = self.tables.registrations
+        t = regs["at"].to_numpy(np.float64)
+        status = regs["status"].fillna("going")
+        keep = (np.isnan(t) | (t < history.now_ms)) & status.isin(ACTIVE_STATUSES).to_numpy()
+        u, e = c.user_rows(regs["user_id"][keep]), c.event_rows(regs["event_id"][keep])
+        ok = (u >= 0) & (e >= 0)
+        m = sp.csr_matrix(
+            (np.ones(ok.sum(), np.float32), (u[ok], e[ok])), shape=(c.n_users, c.n_events)
+        )
+        m.sum_duplicates()
+        m.data[:] = 1.0
+        self._active = (history.now_ms, m)
+        return m
+
+    def state(self, history: History, users: np.ndarray, events: np.ndarray) -> dict[str, Any]:
+        """The choice model's state arrays for every pair of users x events (row-major)."""
+        c = history.catalog
+        users = np.asarray(users, np.int64)
+        events = np.asarray(events, np.int64)
+        active = self._active_matrix(history)
+        friends = (history.friends[users] @ active)[:, events].toarray()
+        started = (c.event_start < history.now_ms).astype(np.float32)
+        past_going = history.going.multiply(started[None, :]).tocsr()
+        hosts = c.event_host[events]
+        known = hosts >= 0
+        host_going = np.zeros((len(users), len(events)))
+        follows = np.zeros((len(users), len(events)))
+        if known.any():
+            onehot = sp.csr_matrix(
+                (
+                    np.ones(int((c.event_host >= 0).sum()), np.float32),
+                    (np.flatnonzero(c.event_host >= 0), c.event_host[c.event_host >= 0]),
+                ),
+                shape=(c.n_events, c.n_hosts),
+            )
+            per_host = (past_going[users] @ onehot).tocsc()
+            host_going[:, known] = per_host[:, hosts[known]].toarray()
+            follows[:, known] = history.follows[users][:, hosts[known]].toarray() > 0
+        popularity = np.asarray(active.sum(axis=0)).ravel()[events]
+        invited = history.invited[users][:, events].toarray() > 0
+        n = len(users) * len(events)
+        return {
+            "friends_registered": friends.reshape(n).astype(np.float64),
+            "host_past_going": host_going.reshape(n),
+            "follows_host": follows.reshape(n),
+            "popularity": np.tile(popularity.astype(np.float64), len(users)),
+            "invited": invited.reshape(n).astype(np.float64),
+        }
+
+    def score(self, history: History, users: np.ndarray, events: np.ndarray) -> np.ndarray:
+        """P(registers in [now, start)): the planted probability at now's state times the share
+        of the pair's consideration window still ahead (``until`` = far future). Pairs the
+        truth does not know (ids added after generation) score 0."""
+        c = history.catalog
+        users = np.asarray(users, np.int64)
+        events = np.asarray(events, np.int64)
+        known_u = pd.Index(self.truth.user_ids).get_indexer(c.user_ids[users]) >= 0
+        known_e = pd.Index(self.truth.event_ids).get_indexer(c.event_ids[events]) >= 0
+        out = np.zeros((len(users), len(events)))
+        if not known_u.any() or not known_e.any():
+            return out
+        ku, ke = users[known_u], events[known_e]
+        state = self.state(history, ku, ke)
+        at_s = int(history.now_ms // 1000)
+        p = np.empty(len(ku) * len(ke))
+        step = max(1, self.chunk_pairs)
+        user_ids = c.user_ids.to_numpy()[ku]
+        event_ids = c.event_ids.to_numpy()[ke]
+        for start in range(0, len(p), step):
+            idx = np.arange(start, min(start + step, len(p)))
+            p[idx] = self.truth.probability(
+                user_ids[idx // len(ke)],
+                event_ids[idx % len(ke)],
+                at_s,
+                {k: v[idx] for k, v in state.items()},
+                until=FAR_FUTURE_S,
+            )
+        out[np.ix_(known_u, known_e)] = p.reshape(len(ku), len(ke))
+        return out

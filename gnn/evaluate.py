@@ -56,8 +56,15 @@ from graph.export import GraphTables
 log = logging.getLogger(__name__)
 
 MODELS: tuple[str, ...] = (
-    "random", "popularity", "host_rule", "item_knn", "mf", "lightgbm", "gnn", "oracle",
-)  # fmt: skip
+    "random",
+    "popularity",
+    "host_rule",
+    "item_knn",
+    "mf",
+    "lightgbm",
+    "gnn",
+    "oracle",
+)
 SEGMENTS: tuple[str, ...] = ("cold_users", "cold_events")
 CandidateFn = Callable[[History, np.ndarray], Any]
 RANKINGS_SCHEMA = pa.schema(
@@ -126,6 +133,14 @@ class PretrainedRanker:
         return self.inner.score(history, users, events)
 
 
+def load_truth(path: Path | str) -> Any:
+    """The synthetic generator's planted truth (``etl.synthetic.truth``): the dataset folder or
+    its ``truth/`` folder. Imported lazily: only the oracle needs it."""
+    from etl.synthetic.truth import load_truth as _load_truth
+
+    return _load_truth(path)
+
+
 def load_gnn(model_dir: Path | None) -> tuple[Any | None, str | None]:
     """The GNN ranker from its model folder (imported lazily), or (None, why not)."""
     if model_dir is None:
@@ -161,6 +176,8 @@ def build_rankers(
             if truth is None:
                 skipped[name] = "no planted truth (synthetic data only: --truth DIR)"
                 continue
+            if isinstance(truth, str | Path):
+                truth = load_truth(truth)
             from gnn.baselines import OracleRanker
 
             rankers.append(OracleRanker(truth))
@@ -290,10 +307,14 @@ def evaluate(
         metrics = {
             (view, seg, r.name): RankingMetrics(n_open, categories, ks)
             for r in fitted
-            for view, seg in [("model", "all"), ("model", "cold_users"),
-                              ("model", "cold_events"), ("funnel", "all")]
+            for view, seg in [
+                ("model", "all"),
+                ("model", "cold_users"),
+                ("model", "cold_events"),
+                ("funnel", "all"),
+            ]
             if view == "model" or candidate_fn is not None
-        }  # fmt: skip
+        }
         stage1: dict[str, dict[str, float]] = {}
         writer = None
         rankings_path = None
@@ -333,16 +354,35 @@ def evaluate(
                     auc = auc_per_user(scores, cand, pos)
                     pos_rank = ranks[pr, pc].numpy().astype(np.float64)
                     _update_segments(
-                        metrics, ranker.name, order, n_cand, pr, pc, pos_rank, auc,
-                        split.cold_users[users], cold_event_local, scores, cand, pos,
-                    )  # fmt: skip
+                        metrics,
+                        ranker.name,
+                        order,
+                        n_cand,
+                        pr,
+                        pc,
+                        pos_rank,
+                        auc,
+                        split.cold_users[users],
+                        cold_event_local,
+                        scores,
+                        cand,
+                        pos,
+                    )
                     if writer is not None:
                         writer.write_table(
                             _rankings_rows(
-                                catalog, users, open_events, ranker.name, order, ranks, n_cand,
-                                scores, pos, top_n,
+                                catalog,
+                                users,
+                                open_events,
+                                ranker.name,
+                                order,
+                                ranks,
+                                n_cand,
+                                scores,
+                                pos,
+                                top_n,
                             )
-                        )  # fmt: skip
+                        )
                     if stage is not None:
                         cand_f = cand & union
                         order_f, ranks_f, n_f = rank_candidates(scores, cand_f, tk)
@@ -350,8 +390,9 @@ def evaluate(
                         rank_f = np.where(in_f, ranks_f[pr, pc].numpy(), np.inf)
                         s_f = np.where(cand_f, scores, DROPPED)
                         acc = metrics[("funnel", "all", ranker.name)]
-                        acc.update(acc.pad_top(order_f, n_f), pr, pc, rank_f,
-                                   auc_per_user(s_f, cand, pos))  # fmt: skip
+                        acc.update(
+                            acc.pad_top(order_f, n_f), pr, pc, rank_f, auc_per_user(s_f, cand, pos)
+                        )
                 prog.advance(task)
         finally:
             if writer is not None:
@@ -496,9 +537,15 @@ def _update_stage1(
     for source, m in masks.items():
         a = acc.setdefault(
             source,
-            {"covered": 0.0, "positives": 0.0, "user_recall_sum": 0.0, "users": 0.0,
-             "candidates": 0.0, "valid_candidates": 0.0},
-        )  # fmt: skip
+            {
+                "covered": 0.0,
+                "positives": 0.0,
+                "user_recall_sum": 0.0,
+                "users": 0.0,
+                "candidates": 0.0,
+                "valid_candidates": 0.0,
+            },
+        )
         hit = (m & pos).sum(axis=1)
         a["covered"] += float(hit.sum())
         a["positives"] += float(n_pos.sum())

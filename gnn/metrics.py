@@ -187,8 +187,12 @@ class RankingMetrics:
         b = top.size(0)
         if b == 0:
             return
-        index = torch.stack([torch.as_tensor(pos_row, dtype=torch.long),
-                             torch.as_tensor(pos_item, dtype=torch.long)])  # fmt: skip
+        index = torch.stack(
+            [
+                torch.as_tensor(pos_row, dtype=torch.long),
+                torch.as_tensor(pos_item, dtype=torch.long),
+            ]
+        )
         self.collection.update(top, index)
         first = np.full(b, np.inf)
         np.minimum.at(first, np.asarray(pos_row, np.int64), np.asarray(pos_rank, np.float64))

@@ -17,8 +17,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 MAIN_COLUMNS = (
-    "ndcg@10", "recall@10", "map@10", "precision@10", "mrr", "auc", "coverage@10", "diversity@10",
-)  # fmt: skip
+    "ndcg@10",
+    "recall@10",
+    "map@10",
+    "precision@10",
+    "mrr",
+    "auc",
+    "coverage@10",
+    "diversity@10",
+)
 MORE_COLUMNS = ("ndcg@5", "ndcg@20", "recall@5", "recall@20", "map@20", "mrr@10")
 SEGMENT_COLUMNS = ("ndcg@10", "recall@10", "recall@20", "mrr", "auc")
 
@@ -116,8 +123,13 @@ def plot_curves(models: dict[str, dict[str, Any]], metric: str, path: Path) -> N
         return
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for name, values in models.items():
-        ax.plot(ks, [values.get(f"{metric}@{k}") or 0.0 for k in ks], marker="o", label=name,
-                linestyle="--" if name == "oracle" else "-")  # fmt: skip
+        ax.plot(
+            ks,
+            [values.get(f"{metric}@{k}") or 0.0 for k in ks],
+            marker="o",
+            label=name,
+            linestyle="--" if name == "oracle" else "-",
+        )
     ax.set_xlabel("k")
     ax.set_ylabel(metric)
     ax.set_xticks(ks)
@@ -196,8 +208,11 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
     md.append(
         f"- cutoff T = **{protocol.get('cutoff')}** ({protocol.get('cutoff_rule')})\n"
         f"- test users: **{protocol.get('test_users')}**"
-        + (f" (a seeded sample of {protocol.get('test_users_total')})"
-           if protocol.get("test_users_sampled") else "")
+        + (
+            f" (a seeded sample of {protocol.get('test_users_total')})"
+            if protocol.get("test_users_sampled")
+            else ""
+        )
         + f"; test positives: **{protocol.get('test_positives')}**"
         f" ({rules.get('test_positives', '')})\n"
         f"- candidates: {rules.get('candidates', '')}; {protocol.get('open_events')} events open "
@@ -209,10 +224,13 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
         f"({protocol.get('users_with_cold_event_positive')} users)\n"
         f"- ties: {rules.get('ties', '')}; seed {protocol.get('seed')}\n"
         f"- funnel view: {protocol.get('funnel')}\n"
-    )  # fmt: skip
+    )
     if protocol.get("skipped_models"):
-        md.append("- not evaluated: " + "; ".join(
-            f"`{k}` ({v})" for k, v in protocol["skipped_models"].items()) + "\n")  # fmt: skip
+        md.append(
+            "- not evaluated: "
+            + "; ".join(f"`{k}` ({v})" for k, v in protocol["skipped_models"].items())
+            + "\n"
+        )
     md.append("\n## Model view (every model ranks all of a user's candidates)\n")
     md.append(_table(models, MAIN_COLUMNS))
     md.append("\n" + _table(models, MORE_COLUMNS))
@@ -227,16 +245,27 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
         md.append(_table(funnel, MAIN_COLUMNS))
         md.append("\n![funnel](funnel.png)\n")
         md.append("\n### Stage-1 recall (share of test positives among the candidates)\n")
-        md.append(_table(report.get("stage1_recall", {}),
-                         ("recall", "user_recall", "mean_candidates", "mean_valid_candidates"),
-                         first="source"))  # fmt: skip
+        md.append(
+            _table(
+                report.get("stage1_recall", {}),
+                ("recall", "user_recall", "mean_candidates", "mean_valid_candidates"),
+                first="source",
+            )
+        )
     else:
         md.append(f"_{protocol.get('funnel', 'not computed')}_\n")
     training = report.get("training", {})
     if training:
         md.append("\n## Training and scoring time\n")
-        md.append(_table({n: {"fit s": v.get("fit_seconds"), "score s": v.get("score_seconds")}
-                          for n, v in training.items()}, ("fit s", "score s")))  # fmt: skip
+        md.append(
+            _table(
+                {
+                    n: {"fit s": v.get("fit_seconds"), "score s": v.get("score_seconds")}
+                    for n, v in training.items()
+                },
+                ("fit s", "score s"),
+            )
+        )
         lgb = (training.get("lightgbm") or {}).get("info")
         if lgb:
             md.append(
