@@ -55,3 +55,10 @@ def generate(
     for name, n in summary.rows.items():
         table.add_row(name, f"{n:,}")
     Console().print(table)
+
+
+# Loading lives in etl/load/ (validation, reject files, the MERGE and bulk-import paths).
+from etl.load.cli import load_command, validate_command  # noqa: E402
+
+etl_app.command("load")(load_command)
+etl_app.command("validate")(validate_command)
