@@ -40,7 +40,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from neo4j import Driver, RoutingControl
 
@@ -60,9 +60,12 @@ HOST_EVENTS = 50
 DEFAULT_BATCH = 64
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One candidate event and the facts behind its reasons (all as of ``now``)."""
+class Candidate(NamedTuple):
+    """One candidate event and the facts behind its reasons (all as of ``now``).
+
+    A named tuple: 500 of them are built per request, and a tuple is the cheapest immutable
+    record Python has.
+    """
 
     event_id: str
     sources: frozenset[str]
@@ -83,7 +86,8 @@ class Candidate:
     #: The user's going registrations (at or before now) with this event's host.
     host_attended: int = 0
     follows_host: bool = False
-    #: Going registrations at or before now, where the query counted them (region events).
+    #: Registrations (any status) made up to now, where the query counted them: events of the
+    #: region around the origin (nearby, category, popular); None for the others.
     popularity: int | None = None
 
 
@@ -177,28 +181,32 @@ def candidate_parameters(
     }
 
 
-def _candidate(item: Mapping[str, Any]) -> Candidate:
-    start = item["start_time"]
-    if start is not None and hasattr(start, "to_native"):
-        start = start.to_native()
-    distance = item["distance_m"]
+#: Source sets by the bit mask the query returns (nearby 1, friends 2, ... popular 32).
+_SOURCE_SETS: tuple[frozenset[str], ...] = tuple(
+    frozenset(s for bit, s in enumerate(SOURCES) if mask >> bit & 1) for mask in range(64)
+)
+
+
+def _candidate(item: list[Any]) -> Candidate:
+    (event_id, mask, start_ms, title, category, lat, lon, distance_m, friends_going, friends,
+     invited_by, invited_names, host_attended, follows_host, popularity) = item  # fmt: skip
     return Candidate(
-        event_id=item["event_id"],
-        sources=frozenset(item["sources"]),
-        start_time=start,
-        title=item["title"],
-        category=item["category"],
-        lat=item["lat"],
-        lon=item["lon"],
-        distance_km=None if distance is None else distance / 1000.0,
-        friends_going=int(item["friends_going"]),
-        friend_ids=tuple(item["friend_ids"]),
-        friend_names=tuple(item["friend_names"]),
-        invited_by=tuple(b for b in item["invited_by"] if b is not None),
-        invited_by_names=tuple(item["invited_by_names"]),
-        host_attended=int(item["host_attended"]),
-        follows_host=bool(item["follows_host"]),
-        popularity=item["popularity"],
+        event_id,
+        _SOURCE_SETS[mask],
+        None if start_ms is None else datetime.fromtimestamp(start_ms / 1000.0, tz=UTC),
+        title,
+        category,
+        lat,
+        lon,
+        None if distance_m is None else distance_m / 1000.0,
+        friends_going,
+        tuple(f[0] for f in friends),
+        tuple(f[1] for f in friends),
+        tuple(invited_by),
+        tuple(invited_names),
+        host_attended,
+        follows_host,
+        popularity,
     )
 
 

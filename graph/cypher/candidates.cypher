@@ -2,31 +2,38 @@
 // facts behind the reasons, in ONE round trip for a batch of requests (graph/candidates.py).
 //
 // Parameters: $requests [{user_id, lat, lon}], $now and $until (datetimes; $now is the replay
-// moment, never wall-clock), $radius_m (already capped), $region_m (>= $radius_m, the area of
-// the popular and category sources), $quota (per-source slots), $limit (slots in all),
-// $fav_categories (how many favourite categories), $host_events (events read per host source).
+// moment, never the server's clock), $radius_m (already capped), $region_m (>= $radius_m: the
+// area of the popular and category sources), $quota (slots per source), $limit (slots in all),
+// $fav_categories (favourite categories used), $host_events (events read per host).
 //
-// Time: every fact is read as of $now (registrations, invitations and follows at or before it;
-// popularity counts going registrations at or before it). Every source keeps upcoming events only:
-// start in ($now, $until], not cancelled, not already answered by the user (any REGISTERED at or
-// before $now).
+// Time: every fact is read as of $now: registrations, invitations and follows at or before it.
+// Every source keeps upcoming events only: start in ($now, $until], not cancelled, not already
+// answered by the user (any REGISTERED at or before $now).
+// Popularity = registrations (any status) made up to $now. When no registration in the graph is
+// dated after $now (live serving) that is the node's degree, read from the store without touching
+// a relationship; when replaying a past cutoff it is counted with the time filter.
+WITH NOT EXISTS { MATCH ()-[r:REGISTERED]->() WHERE r.at > $now } AS live
 UNWIND $requests AS req
 OPTIONAL MATCH (u:User {id: req.user_id})
-WITH req, u,
+WITH live, req, u,
      CASE WHEN req.lat IS NULL OR req.lon IS NULL THEN u.location
           ELSE point({latitude: req.lat, longitude: req.lon}) END AS origin
-CALL (u, origin) {
-  // --- what the user did up to now: attended hosts and favourite categories -----------------
-  CALL (u) {
-    OPTIONAL MATCH (u)-[r:REGISTERED]->(pe:Event)<-[:HOSTS]-(h:Host)
-    WHERE r.at <= $now AND coalesce(r.status, 'going') = 'going'
-    WITH h, count(pe) AS n
-    WHERE h IS NOT NULL
-    RETURN collect({h: h, n: n}) AS attended
-  }
+CALL (live, u, origin) {
+  // --- the user's own history up to now: answered events, attended hosts, categories --------
   CALL (u) {
     OPTIONAL MATCH (u)-[r:REGISTERED]->(pe:Event)
-    WHERE r.at <= $now AND coalesce(r.status, 'going') = 'going' AND pe.category IS NOT NULL
+    WHERE r.at <= $now
+    RETURN collect(pe) AS answered,
+           collect(CASE WHEN coalesce(r.status, 'going') = 'going' THEN pe END) AS went
+  }
+  CALL (went) {
+    UNWIND went AS pe
+    MATCH (pe)<-[:HOSTS]-(h:Host)
+    WITH h, count(pe) AS n
+    RETURN collect({h: h, n: n}) AS attended
+  }
+  CALL (went) {
+    UNWIND went AS pe
     WITH pe.category AS c, count(pe) AS n
     WHERE c IS NOT NULL
     ORDER BY n DESC, c
@@ -40,72 +47,74 @@ CALL (u, origin) {
   }
 
   // --- friends: their going registrations, aggregated once per event -------------------------
-  CALL (u) {
+  CALL (u, answered) {
     OPTIONAL MATCH (u)-[:FRIENDS_WITH]-(f:User)-[r:REGISTERED]->(e:Event)
     WHERE f <> u AND r.at <= $now AND coalesce(r.status, 'going') = 'going'
       AND e.start_time > $now AND e.start_time <= $until
       AND NOT coalesce(e.status, '') IN ['cancelled', 'canceled']
+      AND NOT e IN answered
     WITH e, f, r ORDER BY r.at
-    WITH e, collect(DISTINCT f {.id, .name}) AS fs
-    WHERE e IS NOT NULL AND NOT EXISTS { (u)-[a:REGISTERED]->(e) WHERE a.at <= $now }
+    WITH e, collect(DISTINCT f) AS fs
+    WHERE e IS NOT NULL
     ORDER BY size(fs) DESC, e.start_time
-    RETURN collect({e: e, n: size(fs), fr: fs[..3]}) AS friends
+    RETURN collect({e: e, n: size(fs), fr: [f IN fs[..3] | [f.id, f.name]]}) AS friends
   }
 
   // --- invitations received up to now -------------------------------------------------------
-  CALL (u) {
+  CALL (u, answered) {
     OPTIONAL MATCH (u)-[i:INVITED_TO]->(e:Event)
     WHERE i.at <= $now AND e.start_time > $now AND e.start_time <= $until
       AND NOT coalesce(e.status, '') IN ['cancelled', 'canceled']
+      AND NOT e IN answered
     WITH e, i ORDER BY i.at DESC
     WITH e, collect(DISTINCT i.by) AS by, max(i.at) AS last
-    WHERE e IS NOT NULL AND NOT EXISTS { (u)-[a:REGISTERED]->(e) WHERE a.at <= $now }
+    WHERE e IS NOT NULL
     ORDER BY last DESC
     RETURN collect({e: e, by: by}) AS invited
   }
 
   // --- upcoming events of hosts the user attended or follows ---------------------------------
-  CALL (u, attended, followed) {
+  CALL (answered, attended, followed) {
     UNWIND attended + [h IN followed | {h: h, n: 0}] AS a
     WITH a.h AS h, max(a.n) AS n
-    WITH h, n, h IN followed AS follows
     CALL (h) {
       MATCH (h)-[:HOSTS]->(e:Event)
       WHERE e.start_time > $now AND e.start_time <= $until
         AND NOT coalesce(e.status, '') IN ['cancelled', 'canceled']
       RETURN e ORDER BY e.start_time LIMIT $host_events
     }
-    WITH h, n, follows, e
-    WHERE NOT EXISTS { (u)-[a:REGISTERED]->(e) WHERE a.at <= $now }
-    ORDER BY n DESC, follows DESC, e.start_time
-    RETURN collect({e: e, n: n, fh: follows}) AS hosted
+    WITH h, n, e
+    WHERE NOT e IN answered
+    WITH e, max(n) AS n, max(CASE WHEN h IN followed THEN 1 ELSE 0 END) AS fh
+    ORDER BY n DESC, fh DESC, e.start_time
+    RETURN collect({e: e, n: n, fh: fh}) AS hosted
   }
 
   // --- the region around the origin: nearby, popular and favourite-category events -----------
-  // One seek (start-time range index, or the point index) shared by three sources; popularity
-  // counts going registrations made up to now.
-  CALL (u, origin) {
-    WITH u, origin WHERE origin IS NOT NULL
+  // One index seek (the planner picks the start-time range index or the point index) feeds
+  // three sources.
+  CALL (live, answered, origin) {
+    UNWIND CASE WHEN origin IS NULL THEN [] ELSE [origin] END AS o
     MATCH (e:Event)
     WHERE e.start_time > $now AND e.start_time <= $until
-      AND point.distance(e.location, origin) <= $region_m
-    WITH u, e, point.distance(e.location, origin) AS d
-    WHERE NOT coalesce(e.status, '') IN ['cancelled', 'canceled']
-      AND NOT EXISTS { (u)-[a:REGISTERED]->(e) WHERE a.at <= $now }
+      AND point.distance(e.location, o) <= $region_m
+    WITH live, answered, e, point.distance(e.location, o) AS d
+    WHERE NOT coalesce(e.status, '') IN ['cancelled', 'canceled'] AND NOT e IN answered
     RETURN collect({
       e: e, d: d,
-      pop: COUNT { (e)<-[r:REGISTERED]-() WHERE r.at <= $now AND coalesce(r.status, 'going') = 'going' }
+      pop: CASE WHEN live THEN COUNT { (e)<-[:REGISTERED]-() }
+                ELSE COUNT { (e)<-[r:REGISTERED]-() WHERE r.at <= $now } END
     }) AS region
   }
-  // Known users without a location and no lat/lon given: popular events anywhere in the window.
-  CALL (u, origin) {
-    WITH u, origin WHERE origin IS NULL AND u IS NOT NULL
+  // A known user with no location (and no lat/lon given): popular events anywhere.
+  CALL (live, answered, u, origin) {
+    UNWIND CASE WHEN origin IS NULL AND u IS NOT NULL THEN [true] ELSE [] END AS anywhere
     MATCH (e:Event)
     WHERE e.start_time > $now AND e.start_time <= $until
-      AND NOT coalesce(e.status, '') IN ['cancelled', 'canceled']
-      AND NOT EXISTS { (u)-[a:REGISTERED]->(e) WHERE a.at <= $now }
-    WITH e,
-      COUNT { (e)<-[r:REGISTERED]-() WHERE r.at <= $now AND coalesce(r.status, 'going') = 'going' } AS pop
+    WITH live, answered, e
+    WHERE NOT coalesce(e.status, '') IN ['cancelled', 'canceled'] AND NOT e IN answered
+    WITH e, CASE WHEN live THEN COUNT { (e)<-[:REGISTERED]-() }
+                 ELSE COUNT { (e)<-[r:REGISTERED]-() WHERE r.at <= $now } END AS pop
     WHERE pop > 0
     ORDER BY pop DESC, e.start_time
     LIMIT $limit
@@ -134,45 +143,44 @@ CALL (u, origin) {
   }
 
   // --- merge: one row per event; a source claims a slot by its rank over its quota ------------
-  // Sources interleave by rank/quota (no single source floods the slots); popular only fills.
-  // Rows past a source's quota still bring their facts (p: null) to events chosen by others.
+  // Sources interleave by rank / quota, so none floods the slots; popular only fills what is
+  // left. Rows past a source's quota (p: null) still bring their facts to events chosen by
+  // others. Source bits: nearby 1, friends 2, invited 4, host 8, category 16, popular 32.
   UNWIND
-    [i IN range(0, size(nearby) - 1) | {e: nearby[i].e, s: 'nearby', p: toFloat(i) / $quota, pop: nearby[i].pop}] +
+    [i IN range(0, size(nearby) - 1) |
+      {e: nearby[i].e, s: 1, p: toFloat(i) / $quota, pop: nearby[i].pop}] +
     [i IN range(0, size(friends) - 1) |
-      {e: friends[i].e, s: 'friends', p: CASE WHEN i < $quota THEN toFloat(i) / $quota END,
+      {e: friends[i].e, s: 2, p: CASE WHEN i < $quota THEN toFloat(i) / $quota END,
        fn: friends[i].n, fr: friends[i].fr}] +
     [i IN range(0, size(invited) - 1) |
-      {e: invited[i].e, s: 'invited', p: CASE WHEN i < $quota THEN toFloat(i) / $quota END,
+      {e: invited[i].e, s: 4, p: CASE WHEN i < $quota THEN toFloat(i) / $quota END,
        inv: invited[i].by}] +
     [i IN range(0, size(hosted) - 1) |
-      {e: hosted[i].e, s: 'host', p: CASE WHEN i < $quota THEN toFloat(i) / $quota END,
+      {e: hosted[i].e, s: 8, p: CASE WHEN i < $quota THEN toFloat(i) / $quota END,
        ha: hosted[i].n, fh: hosted[i].fh}] +
-    [i IN range(0, size(category) - 1) | {e: category[i].e, s: 'category', p: toFloat(i) / $quota, pop: category[i].pop}] +
-    [i IN range(0, size(popular) - 1) | {e: popular[i].e, s: 'popular', p: 1.0 + toFloat(i) / $limit, pop: popular[i].pop}]
+    [i IN range(0, size(category) - 1) |
+      {e: category[i].e, s: 16, p: toFloat(i) / $quota, pop: category[i].pop}] +
+    [i IN range(0, size(popular) - 1) |
+      {e: popular[i].e, s: 32, p: 1.0 + toFloat(i) / $limit, pop: popular[i].pop}]
     AS row
   WITH origin, row.e AS e,
-       collect(DISTINCT CASE WHEN row.p IS NOT NULL THEN row.s END) AS sources,
+       collect(DISTINCT CASE WHEN row.p IS NOT NULL THEN row.s END) AS bits,
        min(row.p) AS priority,
        max(row.fn) AS friends_going, head(collect(row.fr)) AS friends,
        head(collect(row.inv)) AS invited_by,
-       max(row.ha) AS host_attended, max(CASE WHEN row.fh THEN 1 ELSE 0 END) AS follows_host,
+       max(row.ha) AS host_attended, max(row.fh) AS follows_host,
        max(row.pop) AS popularity
   WHERE priority IS NOT NULL
   ORDER BY priority, e.start_time, e.id
   LIMIT $limit
-  RETURN collect({
-    event_id: e.id, sources: sources,
-    start_time: e.start_time, title: e.title, category: e.category,
-    lat: e.location.latitude, lon: e.location.longitude,
-    distance_m: point.distance(e.location, origin),
-    friends_going: coalesce(friends_going, 0),
-    friend_ids: [f IN coalesce(friends, []) | f.id],
-    friend_names: [f IN coalesce(friends, []) | f.name],
-    invited_by: coalesce(invited_by, []),
-    invited_by_names: [b IN coalesce(invited_by, []) | head(COLLECT { MATCH (x:User {id: b}) RETURN x.name })],
-    host_attended: coalesce(host_attended, 0),
-    follows_host: follows_host > 0,
-    popularity: popularity
-  }) AS items
+  // One positional list per candidate (graph/candidates.py reads it): fewer bytes than maps.
+  RETURN collect([
+    e.id, reduce(b = 0, s IN bits | b + s), e.start_time.epochMillis, e.title, e.category,
+    e.location.latitude, e.location.longitude, point.distance(e.location, origin),
+    coalesce(friends_going, 0), coalesce(friends, []),
+    coalesce(invited_by, []),
+    [b IN coalesce(invited_by, []) | head(COLLECT { MATCH (x:User {id: b}) RETURN x.name })],
+    coalesce(host_attended, 0), coalesce(follows_host, 0) > 0, popularity
+  ]) AS items
 }
 RETURN req.user_id AS user_id, u IS NOT NULL AS known_user, items
