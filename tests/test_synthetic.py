@@ -475,12 +475,17 @@ def _auc(label: np.ndarray, score: np.ndarray) -> float:
 
 
 # ----------------------------------------------------------------------------- parquet --------
-def test_parquet_has_the_same_rows_as_csv(world: dict, tmp_path: Path) -> None:
+def test_parquet_has_the_same_rows_as_csv_and_is_deterministic(world: dict,
+                                                                 tmp_path: Path) -> None:
     out = tmp_path / "pq"
     generate(N_USERS, SEED, out, "parquet", NOW, progress=False)
     import pyarrow.parquet as pq
 
     assert not list(out.glob("*.csv"))
+    again = tmp_path / "pq2"
+    generate(N_USERS, SEED, again, "parquet", NOW, progress=False)
+    for name in FILE_NAMES:
+        assert filecmp.cmp(out / f"{name}.parquet", again / f"{name}.parquet", shallow=False)
     for name in FILE_NAMES:
         table = pq.read_table(out / f"{name}.parquet")
         assert table.column_names == CONTRACT[name], name

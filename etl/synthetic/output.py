@@ -25,6 +25,9 @@ import pyarrow.parquet as pq
 
 Format = Literal["csv", "parquet"]
 TS_TYPE = pa.timestamp("ms", tz="UTC")
+#: Columns holding generated ids (never quoted, never scanned).
+ID_COLUMNS: tuple[str, ...] = ("id", "user_id", "event_id", "host_id", "friend_id",
+                               "by_user_id")
 
 
 def _digits(buf: np.ndarray, col: int, values: np.ndarray, width: int) -> None:
@@ -93,7 +96,7 @@ def write_table(table: pa.Table, out_dir: Path, name: str, fmt: Format,
     header = (",".join(text_table.column_names) + "\n").encode("utf-8")
     with path.open("wb") as fh:
         fh.write(header)
-        if _needs_quoting(text_table):
+        if _needs_quoting(text_table, skip=(*time_columns, *ID_COLUMNS)):
             fh.write(_csv_with_quotes(text_table))
         else:
             pacsv.write_csv(text_table, fh, pacsv.WriteOptions(include_header=False,
@@ -101,10 +104,13 @@ def write_table(table: pa.Table, out_dir: Path, name: str, fmt: Format,
     return path
 
 
-def _needs_quoting(table: pa.Table) -> bool:
-    for col in table.columns:
-        if pa.types.is_string(col.type) and len(col) and pc.any(
-                pc.match_substring_regex(col, r'[,"\r\n]')).as_py():
+def _needs_quoting(table: pa.Table, skip: tuple[str, ...]) -> bool:
+    """Whether any free-text value holds a comma, quote or line break (ids and times never do,
+    and scanning millions of them would cost seconds)."""
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        if name in skip or not pa.types.is_string(col.type) or len(col) == 0:
+            continue
+        if pc.any(pc.match_substring_regex(col, r'[,"\r\n]')).as_py():
             return True
     return False
 

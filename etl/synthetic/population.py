@@ -298,8 +298,9 @@ def _friendships(rng: np.random.Generator, metro: np.ndarray, community: np.ndar
 
     # 3. Across metros: travellers know people in their second city; a few random long ties.
     trav = np.flatnonzero((second_metro >= 0) & social)
+    pools = [np.flatnonzero((metro == m) & social) for m in range(len(METROS))]
     for i in trav:
-        pool = np.flatnonzero((metro == second_metro[i]) & social)
+        pool = pools[second_metro[i]]
         if pool.size:
             extra.append(np.stack([np.full(min(2, pool.size), i),
                                    rng.choice(pool, size=min(2, pool.size), replace=False)], 1))

@@ -58,9 +58,11 @@ GOING, MAYBE, DECLINED, WAITLIST = 0, 1, 2, 3
 STATUS_NAMES: tuple[str, ...] = ("going", "maybe", "declined", "waitlist")
 
 #: Views: a non-registrant looked at the event with probability
-#: sigmoid(VIEW_SLOPE * logit + VIEW_SHIFT). A slope below 1 makes browsing less selective than
-#: registering, so the share of viewers who register rises with their interest, as on real
-#: platforms (with slope 1 it would be the same for everyone and views would carry no signal).
+#: sigmoid(VIEW_SLOPE * (logit - market) + market + VIEW_SHIFT), market being the metro's
+#: attention-budget term. A slope below 1 makes browsing less selective than registering, so the
+#: share of viewers who register rises with their interest, as on real platforms (with slope 1
+#: it would be the same for everyone and views would carry no signal); the market term keeps
+#: views per user independent of the catalogue's size, like registrations.
 VIEW_SLOPE = 0.6
 VIEW_SHIFT = 0.5
 #: Negative decisions recorded as `declined`: after an invitation, and (rarely) after a view.
@@ -425,8 +427,9 @@ class Simulation:
         return self.blocks[m]
 
     def _runner_invitations(self, d: int, events: np.ndarray) -> None:
+        """Runners of user-run hosts invite a few friends when they announce an event."""
         cat, rng = self.cat, self.rng
-        runner = self.pop_runner(events)
+        runner = cat.host_user[cat.event_host[events]]
         has = runner >= 0
         if not has.any():
             return
@@ -435,9 +438,6 @@ class Simulation:
         owner_rep = np.repeat(np.arange(ev.size), k)
         base_at = cat.created[ev] + (rng.exponential(1.0, ev.size) * DAY_S).astype(np.int64)
         self._invite(ev[owner_rep], rn[owner_rep], base_at[owner_rep])
-
-    def pop_runner(self, events: np.ndarray) -> np.ndarray:
-        return self.cat.host_user[self.cat.event_host[events]]
 
     def _invite(self, ev: np.ndarray, by: np.ndarray, at: np.ndarray) -> None:
         """`by` invites one random friend each to `ev` at `at` (dropping impossible ones)."""
@@ -552,7 +552,9 @@ class Simulation:
 
         # Views and declines of the people who said no.
         neg = ~positive
-        viewed = neg & (rng.random(n) < sigmoid(VIEW_SLOPE * logit + VIEW_SHIFT))
+        market = cat.latents.market_offset[e]
+        view_logit = VIEW_SLOPE * (logit - market) + market + VIEW_SHIFT
+        viewed = neg & (rng.random(n) < sigmoid(view_logit))
         invited = state.invited > 0
         declined = neg & ((invited & (rng.random(n) < DECLINE_IF_INVITED))
                           | (viewed & ~invited & (rng.random(n) < DECLINE_IF_VIEWED)))
