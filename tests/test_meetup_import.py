@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from neo4j import Driver
 
-from etl.importers.meetup import RSVP_COLUMNS, convert_meetup, meetup_files
+from etl.importers.meetup import RSVP_COLUMNS, convert_meetup, load_converted, meetup_files
 
 # --- a tiny hand-made city ------------------------------------------------------------------------
 
@@ -226,3 +227,90 @@ def test_chicago_conversion_counts(meetup_dir: Path, tmp_path: Path) -> None:
     assert result.events_without_venue == no_venue
     assert (events.lat == "").sum() == no_venue - result.events_venue_from_group
     assert events.id.str.fullmatch(r"\d+").sum() < len(events)  # letter ids kept as strings
+
+
+def _count(driver: Driver, cypher: str) -> int:
+    records, _, _ = driver.execute_query(cypher)
+    return int(records[0]["n"])
+
+
+@pytest.mark.neo4j
+def test_chicago_loads_into_neo4j_with_nothing_lost(
+    meetup_dir: Path, tmp_path: Path, empty_graph: Driver
+) -> None:
+    rsvp, groups = _raw(meetup_dir)
+    out = tmp_path / "meetup-chicago"
+    result = convert_meetup(meetup_dir, "chicago", out)
+    report = load_converted(out, empty_graph, progress=False)
+
+    # What should load, recomputed from the raw files: an event has a location when its venue
+    # has one or its group has at least one event at a located venue (the fallback).
+    no_venue = (rsvp.venueLat == "0.0") & (rsvp.venueLon == "0.0")
+    located_groups = set(rsvp.loc[~no_venue, "groupId"])
+    located = ~no_venue | rsvp.groupId.isin(located_groups)
+    loaded_rsvp = rsvp[located]
+    members = set(rsvp.memberId)
+    memberships = groups[groups.userId.isin(members) & groups.groupId.isin(set(rsvp.groupId))]
+
+    expected_nodes = {
+        "User": rsvp.memberId.nunique(),
+        "Host": rsvp.groupId.nunique(),
+        "Event": loaded_rsvp.eventId.nunique(),
+    }
+    for label, n in expected_nodes.items():
+        assert _count(empty_graph, f"MATCH (x:{label}) RETURN count(x) AS n") == n, label
+    assert (
+        _count(empty_graph, "MATCH (:Host)-[r:HOSTS]->(:Event) RETURN count(r) AS n")
+        == (expected_nodes["Event"])
+    )
+    assert _count(empty_graph, "MATCH (:User)-[r:FOLLOWS]->(:Host) RETURN count(r) AS n") == len(
+        memberships.drop_duplicates()
+    )
+    statuses, _, _ = empty_graph.execute_query(
+        "MATCH (:User)-[r:REGISTERED]->(:Event) RETURN r.status AS status, count(r) AS n"
+    )
+    expected_status = (
+        loaded_rsvp.drop_duplicates(["memberId", "eventId"], keep="last")
+        .rsvpResponse.map({"yes": "going", "no": "declined"})
+        .fillna(loaded_rsvp.rsvpResponse)
+        .value_counts()
+        .to_dict()
+    )
+    assert {r["status"]: r["n"] for r in statuses} == expected_status
+    assert (
+        expected_status["going"]
+        == loaded_rsvp[loaded_rsvp.rsvpResponse == "yes"][["memberId", "eventId"]]
+        .drop_duplicates()
+        .shape[0]
+    )
+
+    # Nothing lost: every file's rows are loaded or rejected, and every source line is a written
+    # row or an import reject.
+    files = {f.name: f for f in report.files}
+    for f in report.files:
+        assert f.read == f.loaded + f.rejected, f.name
+    assert files["registrations"].read + result.rejects["duplicate_rsvp"] == len(rsvp)
+    assert files["follows"].read + sum(
+        n for k, n in result.rejects.items() if k.startswith("membership")
+    ) == len(groups)
+    assert files["events"].rejected == result.events_without_venue - result.events_venue_from_group
+    assert files["registrations"].rejected == int((~located).sum())
+    event_rejects = pd.read_csv(out / "rejects" / "events.csv", dtype=str, keep_default_na=False)
+    assert event_rejects.reason.str.contains("lat: required").all()
+    import_rejects = pd.read_csv(out / "rejects" / "import.csv", dtype=str)
+    assert len(import_rejects) == result.rejected  # kept although the loader rewrote rejects/
+
+    # Ids stay strings, times are datetimes, and the crawl-time yes count is not a property.
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (e:Event {id: $id}) RETURN e.start_time AS start, e.location AS loc, keys(e) AS k",
+        id="wgrqklyvgbjc",
+    )
+    assert records and records[0]["start"].year == 2016 and records[0]["loc"] is not None
+    keys, _, _ = empty_graph.execute_query(
+        "MATCH (e:Event) UNWIND keys(e) AS k RETURN collect(DISTINCT k) AS keys"
+    )
+    assert not {k for k in keys[0]["keys"] if "rsvp" in k.lower() or "yes" in k.lower()}
+    assert (
+        _count(empty_graph, "MATCH ()-[r:FOLLOWS]->() WHERE r.at IS NOT NULL RETURN count(r) AS n")
+        == 0
+    )
