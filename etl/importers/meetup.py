@@ -25,8 +25,9 @@ Mapping (and why):
   (recurring series keep their first RSVP date); they are kept as they are, since that is when the
   member said yes as far as the data knows.
 * membership -> ``follows.csv`` with an empty ``at``: the crawl has no join date, so a membership
-  counts as known at every temporal cutoff. That is a (small) optimistic bias for anything that
-  uses follows in a time split; there is no honest alternative short of dropping them.
+  counts as known at every temporal cutoff (as ``gnn.history`` treats timeless facts). That is an
+  optimistic bias for anything that uses follows in a time split (a membership may have begun
+  after the cutoff); the only alternative would be dropping memberships altogether.
 
 What is deliberately *not* mapped:
 
@@ -50,9 +51,10 @@ Decisions on messy rows (nothing disappears silently):
   Guinea. Such an event gets the coordinates of its group's most common venue (the venue with
   the most of the group's events; ties -> the smaller venueId) when the group has one, because
   groups mostly meet at the same places. In Chicago 368 of 9 133 events have no venue and only
-  27 of them belong to a group with a known venue; the other 341 (and their RSVPs) are written
-  with empty lat/lon, so the loader rejects them with its reason (lat/lon required) instead of
-  us inventing a location. A member at ``0.0, 0.0`` is likewise written with empty lat/lon.
+  27 of them belong to a group with a known venue; the other 341 are written with empty lat/lon,
+  so the loader rejects them (lat/lon required) and their 419 RSVPs (408 of them yes) with
+  reasons, instead of us inventing a location (a city centre would fake distances). A member
+  at ``0.0, 0.0`` is likewise written with empty lat/lon.
 * Values that do not parse (a non-numeric time or coordinate, an unknown response) are written
   through unchanged, so the loader rejects the row and says which field broke which rule.
 * The importer itself drops only what it cannot map at all, each into ``rejects/import.csv`` with
@@ -60,10 +62,12 @@ Decisions on messy rows (nothing disappears silently):
   everything hangs on), superseded duplicate RSVPs, and memberships whose member or group does
   not appear in the RSVP file (a member without RSVPs has no home location, so cannot be a User;
   a group without events in this city is not a Host of this dataset — in Chicago that is 7 486 of
-  12 096 memberships, which point at 3 000-odd groups with no Chicago event in the crawl).
+  12 096 memberships, which point at 2 745 groups with no Chicago event in the crawl).
 
 Accounting: every RSVP line ends up either as one ``registrations.csv`` row or one
-``rejects/import.csv`` row; the same for membership lines and ``follows.csv``.
+``rejects/import.csv`` row; the same for membership lines and ``follows.csv``. The loader then
+splits each written file into loaded rows and ``rejects/<file>.csv`` (:func:`load_converted`
+keeps ``rejects/import.csv`` although the loader rewrites that folder).
 """
 
 from __future__ import annotations
