@@ -30,6 +30,7 @@ class FeatureEncoder:
     """Fitted vocabularies for node features (kept in the model folder)."""
 
     locales: list[str]
+    categories: list[str]
     text_vectorizer: TfidfVectorizer | None
     text_svd: TruncatedSVD | None
 
@@ -52,7 +53,19 @@ class FeatureEncoder:
                 svd = TruncatedSVD(n_components=dims, random_state=seed).fit(matrix)
             else:
                 vectorizer = None
-        return cls(locales=locales, text_vectorizer=vectorizer, text_svd=svd)
+        return cls(
+            locales=locales,
+            categories=list(catalog.categories),
+            text_vectorizer=vectorizer,
+            text_svd=svd,
+        )
+
+    def category_rows(self, catalog: Catalog) -> np.ndarray:
+        """The encoder's category index of each event (-1 for a category it has not seen)."""
+        import pandas as pd
+
+        known = pd.Index(self.categories)
+        return known.get_indexer(catalog.events["category"].fillna("").astype(str))
 
     def text_features(self, catalog: Catalog) -> np.ndarray:
         out = np.zeros((catalog.n_events, TEXT_DIMS), np.float32)
@@ -149,7 +162,7 @@ def _event_features(history: History, encoder: FeatureEncoder) -> np.ndarray:
     host_pop[known] = history.host_popularity[c.event_host[known]]
     return np.hstack(
         [
-            _onehot(c.event_category, len(c.categories)),
+            _onehot(encoder.category_rows(c), len(encoder.categories)),
             np.stack(
                 [
                     c.event_log_price,
@@ -191,6 +204,32 @@ def _host_features(history: History) -> np.ndarray:
     ).astype(np.float32)
 
 
+def _category_vocab_rows(catalog: Catalog, encoder: FeatureEncoder) -> np.ndarray:
+    import pandas as pd
+
+    return pd.Index(encoder.categories).get_indexer(pd.Index(catalog.categories))
+
+
+def _city_features(catalog: Catalog) -> np.ndarray:
+    n = max(len(catalog.cities), 1)
+    lat = np.zeros(n)
+    lon = np.zeros(n)
+    users = np.zeros(n)
+    for rows, lats, lons in (
+        (catalog.user_city, catalog.user_lat, catalog.user_lon),
+        (catalog.event_city, catalog.event_lat, catalog.event_lon),
+    ):
+        known = (rows >= 0) & ~np.isnan(lats) & ~np.isnan(lons)
+        lat += np.bincount(rows[known], weights=lats[known], minlength=n)
+        lon += np.bincount(rows[known], weights=lons[known], minlength=n)
+        users += np.bincount(rows[known], minlength=n)
+    count = np.maximum(users, 1)
+    user_count = np.bincount(catalog.user_city[catalog.user_city >= 0], minlength=n)
+    return np.stack([lat / count / 90.0, lon / count / 180.0, np.log1p(user_count)], axis=1).astype(
+        np.float32
+    )
+
+
 def _edges(matrix: sp.spmatrix) -> torch.Tensor:
     coo = sp.coo_matrix(matrix)
     return torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
@@ -208,8 +247,12 @@ def build_hetero_data(history: History, encoder: FeatureEncoder) -> HeteroData:
     data["user"].x = torch.from_numpy(_user_features(history, encoder))
     data["event"].x = torch.from_numpy(_event_features(history, encoder))
     data["host"].x = torch.from_numpy(_host_features(history))
-    data["category"].x = torch.eye(max(len(c.categories), 1))
-    data["city"].x = torch.eye(max(len(c.cities), 1))
+    # Categories are identified by the encoder's vocabulary, cities by where they are and how
+    # many people live there: both stay meaningful on a catalog the model was not trained on.
+    data["category"].x = torch.from_numpy(
+        _onehot(_category_vocab_rows(c, encoder), len(encoder.categories))
+    )
+    data["city"].x = torch.from_numpy(_city_features(c))
 
     events = np.arange(c.n_events)
     relations: dict[tuple[str, str, str], torch.Tensor] = {

@@ -24,17 +24,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 from torch_geometric.data import HeteroData
 
+from gnn.baselines import host_rule_scores
 from gnn.data import FeatureEncoder, build_hetero_data
 from gnn.features import N_FEATURES, pair_features
 from gnn.history import Catalog, History
 from gnn.model import EventRecommender
+from gnn.split import DEFAULT_INNER_QUANTILE, SupervisionWindow, supervision_window
 from graph.export import GraphTables
 
 
@@ -51,53 +53,11 @@ class TrainConfig:
     negatives: int = 24
     max_hard_share: float = 0.5
     hard_pool: int = 50
-    inner_quantile: float = 0.75
+    inner_quantile: float = DEFAULT_INNER_QUANTILE
+    max_val_users: int = 600
     val_share: float = 0.15
     seed: int = 0
     threads: int = 2
-
-
-@dataclass
-class Supervision:
-    """Training pairs of the inner window, with each user's candidate events."""
-
-    history: History
-    users: np.ndarray  # users with at least one positive
-    open_events: np.ndarray  # events starting after T_in
-    pos_user: np.ndarray
-    pos_event: np.ndarray
-    excluded: dict[int, np.ndarray] = field(default_factory=dict)  # responded by T_in
-
-
-def inner_window(
-    tables: GraphTables, catalog: Catalog, cutoff_ms: float, quantile: float
-) -> Supervision:
-    """Labels in ``(T_in, cutoff]`` over the history at ``T_in`` (see the module docstring)."""
-    regs = tables.registrations
-    going = regs[(regs["status"].fillna("going") == "going") & (regs["at"] <= cutoff_ms)]
-    if going.empty:
-        raise ValueError("no going registrations before the cutoff: nothing to learn from")
-    t_in = float(np.quantile(going["at"].to_numpy(), quantile))
-    history = History.at(tables, catalog, t_in)
-    window = going[going["at"] > t_in]
-    u = catalog.user_rows(window["user_id"])
-    e = catalog.event_rows(window["event_id"])
-    keep = (u >= 0) & (e >= 0)
-    u, e = u[keep], e[keep]
-    keep = catalog.event_start[e] > t_in
-    u, e = u[keep], e[keep]
-    responded = history.responded
-    already = np.asarray(responded[u, e]).ravel() > 0
-    u, e = u[~already], e[~already]
-    pairs = np.unique(np.stack([u, e], 1), axis=0)
-    open_events = np.nonzero(catalog.event_start > t_in)[0]
-    return Supervision(
-        history=history,
-        users=np.unique(pairs[:, 0]),
-        open_events=open_events,
-        pos_user=pairs[:, 0],
-        pos_event=pairs[:, 1],
-    )
 
 
 def _graph_tensors(data: HeteroData) -> tuple[dict, dict]:
@@ -141,7 +101,7 @@ def _ndcg_at_10(scores: np.ndarray, labels: np.ndarray) -> float:
 def _rank_users(
     model: EventRecommender,
     emb: dict[str, torch.Tensor],
-    sup: Supervision,
+    sup: SupervisionWindow,
     users: np.ndarray,
     batch: int = 256,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -201,7 +161,7 @@ def train(
     torch.set_num_threads(config.threads)
     rng = np.random.default_rng(config.seed)
 
-    sup = inner_window(tables, catalog, cutoff_ms, config.inner_quantile)
+    sup = supervision_window(tables, catalog, cutoff_ms, config.inner_quantile)
     encoder = FeatureEncoder.fit(catalog, seed=config.seed)
     data = build_hetero_data(sup.history, encoder)
     x_dict, edge_index_dict = _graph_tensors(data)
@@ -215,7 +175,7 @@ def train(
     model.pair_std.copy_(torch.from_numpy(sample.std(0) + 1e-6))
 
     users = rng.permutation(sup.users)
-    n_val = max(1, int(len(users) * config.val_share))
+    n_val = max(1, min(int(len(users) * config.val_share), config.max_val_users))
     val_users = np.sort(users[:n_val])
     train_mask = ~np.isin(sup.pos_user, val_users)
     train_u, train_e = sup.pos_user[train_mask], sup.pos_event[train_mask]
@@ -224,7 +184,7 @@ def train(
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
-    hard_pool: dict[int, np.ndarray] = {}
+    hard_pool = _hard_pool(sup, train_users, config.hard_pool)
     best_state: dict[str, torch.Tensor] | None = None
     best_val, stale = -1.0, 0
     curve: list[dict[str, float]] = []
@@ -266,7 +226,6 @@ def train(
             emb = model.embed(x_dict, edge_index_dict)
         scores, labels = _rank_users(model, emb, sup, val_users)
         val = _ndcg_at_10(scores, labels)
-        hard_pool = _hard_negatives(model, emb, sup, train_users, config.hard_pool, rng)
         point = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_ndcg@10": val}
         curve.append(point)
         if on_epoch:
@@ -295,25 +254,29 @@ def train(
     )
 
 
-def _positive_mask(sup: Supervision, users: np.ndarray, negs: np.ndarray) -> np.ndarray:
+def _positive_mask(sup: SupervisionWindow, users: np.ndarray, negs: np.ndarray) -> np.ndarray:
     key_pos = sup.pos_user.astype(np.int64) * (1 << 32) + sup.pos_event
     keys = users[:, None].astype(np.int64) * (1 << 32) + negs
     return np.isin(keys, key_pos)
 
 
-def _hard_negatives(
-    model: EventRecommender,
-    emb: dict[str, torch.Tensor],
-    sup: Supervision,
-    users: np.ndarray,
-    pool: int,
-    rng: np.random.Generator,
-    max_users: int = 4000,
-) -> dict[int, np.ndarray]:
-    """The current model's top-ranked non-positive candidates per user (a sample of users)."""
-    if len(users) > max_users:
-        users = np.sort(rng.choice(users, size=max_users, replace=False))
-    scores, labels = _rank_users(model, emb, sup, users)
-    scores[labels > 0] = -np.inf
-    top = np.argsort(-scores, axis=1)[:, :pool]
-    return {int(u): sup.open_events[top[i]] for i, u in enumerate(users)}
+def _hard_pool(sup: SupervisionWindow, users: np.ndarray, size: int) -> dict[int, np.ndarray]:
+    """Each user's ``size`` best non-positive candidates by the host rule at ``T_in``.
+
+    These are the negatives a production funnel actually shows (events of the user's hosts and
+    the popular ones); the model must learn to tell them from what the user chose.
+    """
+    pool: dict[int, np.ndarray] = {}
+    for start in range(0, len(users), 512):
+        block = users[start : start + 512]
+        s = host_rule_scores(sup.history, block, sup.open_events)
+        blocked = ~sup.candidate_mask(block) | (
+            sup.positives[block][:, sup.open_events].toarray() > 0
+        )
+        s[blocked] = -np.inf
+        k = min(size, s.shape[1])
+        top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        for i, user in enumerate(block):
+            chosen = top[i][np.isfinite(s[i, top[i]])]
+            pool[int(user)] = sup.open_events[chosen]
+    return pool
