@@ -288,22 +288,22 @@ def pair_features(params: ChoiceParams, users: UserLatents, events: EventLatents
     )
 
 
-def logit_terms(params: ChoiceParams, feats: PairFeatures, state: ChoiceState
-                ) -> dict[str, np.ndarray]:
-    """Each additive term of the logit, by name (their sum is `planted_logit`).
-
-    Exposed so that reports can say which effect drives a planted probability, and tests can
-    check each term's sign and size.
-    """
-    n = feats.interest.shape[0]
+def static_terms(params: ChoiceParams, feats: PairFeatures) -> dict[str, np.ndarray]:
+    """The state-independent additive terms of the logit, by name (fixed for a pair)."""
     return {
-        "base": np.full(n, params.b0) + feats.market_offset + feats.activity,
+        "base": params.b0 + feats.market_offset + feats.activity,
         "interest": params.a_int * feats.interest,
         "taste": params.a_lat * feats.latent_match,
         "quality": params.a_qual * feats.host_quality + feats.appeal,
         "distance": -params.a_dist * np.log1p(feats.distance_km / feats.travel_tolerance_km),
         "price": -params.a_price * feats.price_sensitivity * np.log1p(feats.price_eur),
         "time": params.a_time * feats.time_match,
+    }
+
+
+def state_terms(params: ChoiceParams, state: ChoiceState) -> dict[str, np.ndarray]:
+    """The additive terms driven by the state counts (social proof, loyalty, herding...)."""
+    return {
         "friends": params.a_soc * np.log1p(state.friends_registered),
         "host": params.a_host * np.log1p(state.host_past_going),
         "follows": params.a_follow * np.minimum(state.follows_host, 1.0),
@@ -312,24 +312,32 @@ def logit_terms(params: ChoiceParams, feats: PairFeatures, state: ChoiceState
     }
 
 
+def logit_terms(params: ChoiceParams, feats: PairFeatures, state: ChoiceState
+                ) -> dict[str, np.ndarray]:
+    """Each additive term of the logit, by name (their sum is `planted_logit`).
+
+    Exposed so that reports can say which effect drives a planted probability, and tests can
+    check each term's sign and size.
+    """
+    return {**static_terms(params, feats), **state_terms(params, state)}
+
+
+def _sum(terms: dict[str, np.ndarray]) -> np.ndarray:
+    values = iter(terms.values())
+    total = np.array(next(values), dtype=np.float64, copy=True)
+    for value in values:
+        total += value
+    return total
+
+
 def static_logit(params: ChoiceParams, feats: PairFeatures) -> np.ndarray:
     """The part of the logit that does not depend on the state (fixed for a pair)."""
-    return (params.b0 + feats.market_offset + feats.activity
-            + params.a_int * feats.interest
-            + params.a_lat * feats.latent_match
-            + params.a_qual * feats.host_quality + feats.appeal
-            - params.a_dist * np.log1p(feats.distance_km / feats.travel_tolerance_km)
-            - params.a_price * feats.price_sensitivity * np.log1p(feats.price_eur)
-            + params.a_time * feats.time_match)
+    return _sum(static_terms(params, feats))
 
 
 def state_logit(params: ChoiceParams, state: ChoiceState) -> np.ndarray:
-    """The part of the logit driven by the state counts (social, loyalty, herding...)."""
-    return (params.a_soc * np.log1p(state.friends_registered)
-            + params.a_host * np.log1p(state.host_past_going)
-            + params.a_follow * np.minimum(state.follows_host, 1.0)
-            + params.a_pop * np.log1p(state.popularity)
-            + params.a_inv * np.minimum(state.invited, 1.0))
+    """The part of the logit driven by the state counts."""
+    return _sum(state_terms(params, state))
 
 
 def planted_logit(params: ChoiceParams, feats: PairFeatures, state: ChoiceState) -> np.ndarray:
