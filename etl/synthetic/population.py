@@ -206,7 +206,9 @@ def build_population(rng: np.random.Generator, n_users: int, now_s: int, now_yea
     # Activity: heavy-tailed personal base rate, a little higher for well-connected people.
     degree = np.bincount(np.concatenate([fa, fb]), minlength=n_users).astype(np.float64)
     log_deg = np.log1p(degree)
-    activity = rng.normal(0.0, 1.4, n_users) + 0.2 * (log_deg - log_deg.mean())
+    # Clipped at +3.5 sd-units so the busiest person registers for a few hundred events, not
+    # thousands.
+    activity = np.minimum(rng.normal(0.0, 1.4, n_users) + 0.2 * (log_deg - log_deg.mean()), 3.5)
 
     latents = UserLatents(
         home_lat=lat, home_lon=lon, away_lat=away_lat, away_lon=away_lon, theta=theta,

@@ -67,7 +67,7 @@ VIEW_SLOPE = 0.6
 VIEW_SHIFT = 0.5
 #: Negative decisions recorded as `declined`: after an invitation, and (rarely) after a view.
 DECLINE_IF_INVITED = 0.45
-DECLINE_IF_VIEWED = 0.04
+DECLINE_IF_VIEWED = 0.02
 #: Invitations: a runner of a user-run host invites this many friends per event on average.
 RUNNER_INVITES = 3.0
 #: Extra friends a registrant who invites invites beyond the first (Poisson mean).
