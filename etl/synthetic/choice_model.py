@@ -28,8 +28,9 @@ Static terms (fixed for a pair, computed by `pair_features` from the planted att
   fixed attention budget. With :math:`a_{comp}=1` a user's expected number of registrations does
   not grow with the size of the city's catalogue, which keeps volumes per user stable from 1 000
   to 100 000 users.
-* :math:`\text{activity}_u`: the user's personal base rate (normal, sd about 1.1, so the number of
-  registrations per user is log-normal: most people rarely register, a few register a lot).
+* :math:`\text{activity}_u`: the user's personal base rate (normal, sd 1.4, capped at +3.5, a
+  little higher for well-connected people), so the number of registrations per user is
+  heavy-tailed: most people rarely register, a few register a lot.
 * :math:`\theta_u` is the user's Dirichlet category mixture over K = 10 categories and *c(e)* the
   event's category: :math:`\ln(K\theta)` is 0 for a user with uniform interests and
   :math:`a_{int}=1` would make a user's registrations split across categories in proportion to
@@ -92,7 +93,7 @@ class ChoiceParams:
 
     #: Base log-odds. Calibrated so that 10 000 or 100 000 users register about 10 times each
     #: over the 20-month timeline (all the other terms are centred near zero).
-    b0: float = -4.75
+    b0: float = -4.7
     #: Attention budget: 1 means twice the events in a city halves the chance of each one.
     a_comp: float = 1.0
     #: Reference catalogue size (events per week in a metro) where the market offset is zero.
@@ -114,7 +115,7 @@ class ChoiceParams:
     away_extra_km: float = 20.0
     #: Price: a 20 EUR ticket for a median-sensitive person is about 0.4x a free event.
     a_price: float = 0.3
-    #: Time-of-week fit: a weekday-evening person is about 2.5x likelier to take a weekday
+    #: Time-of-week fit: a weekday-evening person is about 3x likelier to take a weekday
     #: evening than a weekend morning event of the same appeal.
     a_time: float = 0.6
     #: Floor of ln(S * pref): an unusual slot is harder, not impossible.

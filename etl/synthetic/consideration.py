@@ -4,7 +4,8 @@ Every user who could plausibly go to an event (lives in its metro, or regularly 
 considers it exactly once, at a time :math:`\tau` in the window
 :math:`[\max(\text{created\_at}_e, \text{joined\_at}_u),\ \text{start\_time}_e)`, and then decides
 with the planted choice model. An invitation can bring that moment forward (the invitee looks at
-the event a day or two after the invitation), never add a second one.
+the event a day or two after the invitation), never add a second one; for an invitee from
+another metro it is the only moment.
 
 Within the window the position :math:`x = (\tau - lo) / (hi - lo)` follows a mixture that puts
 mass at both ends, as real RSVP curves do (a burst when an event is announced, another in the last

@@ -12,15 +12,17 @@ Each day:
    started yesterday (host loyalty), follows and invitations made yesterday.
 2. Events announced today get their candidate users: everyone whose home or second metro is the
    event's metro and who joined before it starts. Each pair gets its consideration moment
-   (`consideration.py`); pairs considering before `now` are put on that day's agenda.
+   (`consideration.py`) and its static logit (computed once, as dense users x events blocks);
+   pairs considering before `now` are put on that day's agenda.
 3. Today's agenda (plus pairs an invitation brought forward) is decided with the planted choice
    model, vectorised. Positive decisions become `going` (or `waitlist` once the event is full,
    in order of time) or `maybe` (a per-user habit). Negative decisions leave no registration,
    except that invited people often answer `declined` and a few viewers do too.
 4. Consequences: positive registrants may invite friends (who then consider the event a day or
-   two later if they had not yet), everyone who decided may have viewed the event (all
-   registrants did; non-registrants with a probability rising with their utility), people who
-   attended a host twice may start following it, and friends' state counts grow.
+   two later if they had not yet; a friend from another metro considers it only then),
+   everyone who decided may have viewed the event (all registrants did; non-registrants with a
+   probability rising with their utility), people who attended a host twice may start
+   following it, and friends' state counts grow.
 
 Ratings are drawn at the end, for `going` registrations of events that ended before `now`.
 
