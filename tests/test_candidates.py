@@ -348,7 +348,9 @@ def test_bad_arguments(graph: Driver) -> None:
 
 
 def test_candidates_for_many(graph: Driver, alice: CandidateSet) -> None:
-    many = candidates_for_many(graph, ["alice", "bob", "ghost", "alice"], NOW, batch_size=2)
+    many = candidates_for_many(
+        graph, ["alice", "bob", "ghost", "alice"], NOW, batch_size=2, workers=2
+    )
     assert set(many) == {"alice", "bob", "ghost"}
     assert many["alice"].event_ids == alice.event_ids
     assert many["bob"].known_user and not many["ghost"].known_user and len(many["ghost"]) == 0
