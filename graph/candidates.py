@@ -11,15 +11,16 @@ with at most ``limit`` (500) distinct events, each tagged with the sources that 
 | host       | hosted by a host the user attended (going, at <= now) or follows                   |
 | category   | in one of the user's favourite categories (their going registrations), in the      |
 |            | region around the origin, most popular first                                       |
-| popular    | most going registrations (at <= now) in the region; anywhere for a known user      |
-|            | with no location; fills the slots the other sources leave                          |
+| popular    | most registrations (any status, at <= now) in the region; anywhere for a known     |
+|            | user with no location; fills the slots the other sources leave                     |
 
 The origin is the request's lat/lon when given, else the user's home. The region (popular,
 category) is the circle of ``max(radius_km, 50 km)`` around it, capped at ``MAX_RADIUS_KM`` like
 the radius itself (a huge radius is clamped: a point-index seek over a very large distance has
 failed on some Neo4j 5.x releases, and 200 km is already a long drive). Every source keeps events
-that start in (now, now + horizon] (the request's time window applies to all of them), that are
-not cancelled and that the user has not answered yet (any REGISTERED at or before now).
+that start in (now, now + horizon] (the request's time window applies to all of them; at most
+``MAX_HORIZON_DAYS``), that are not cancelled and that the user has not answered yet (any
+REGISTERED at or before now).
 Registrations, invitations and follows after ``now`` do not exist for the query: the offline
 evaluation replays past cutoffs, so ``now`` is a parameter, never the server's clock.
 
@@ -28,10 +29,21 @@ Allocation: each source other than popular may claim up to ``per_source`` slots 
 what is left. Facts (friends going, invited by, host attended, follows, distance) are filled for
 every candidate whatever source brought it.
 
-Everything is one Cypher statement (``graph/cypher/candidates.cypher``) run once per request;
-``candidates_for_many`` sends a batch of users through the same statement (UNWIND), for the
-offline evaluation's funnel view, and ``stage1_recall`` scores candidate sets against held-out
-positives.
+Popularity: registrations of any status made up to now. In live serving no registration is
+dated after now, and the statement reads it as the node's degree (no relationship touched); when
+``now`` is a past cutoff (some registration is later) it counts them with the time filter. One
+index seek on ``registered_at`` tells the two apart. A registration is one relationship with its
+latest status and ``at``: a replay sees statuses as they are now, dated by ``at``.
+
+Everything is one Cypher statement (``graph/cypher/candidates.cypher``), one round trip per
+request (an auto-commit read). Its plan: the user by the ``user_id`` unique index; their history,
+friends, invitations and hosts by expansion from the user; one seek of the ``event_start_time``
+range index (or of the ``event_location`` point index, as the planner prefers) for the region,
+shared by nearby, category and popular; friends' registrations aggregated once per event. On a
+100 000-user synthetic graph that is a few thousand db hits and a few ms of server time
+(``benchmarks/candidates_latency.py``). ``candidates_for_many`` sends a batch of users through
+the same statement (UNWIND), for the offline evaluation's funnel view, and ``stage1_recall``
+scores candidate sets against held-out positives.
 """
 
 from __future__ import annotations
@@ -51,6 +63,8 @@ from graph.queries import query
 SOURCES: tuple[str, ...] = ("nearby", "friends", "invited", "host", "category", "popular")
 #: Largest radius (and region) searched, in km; larger requests are clamped to it.
 MAX_RADIUS_KM = 200.0
+#: Longest time window, in days; longer horizons are clamped to it.
+MAX_HORIZON_DAYS = 366.0
 #: The popular and category sources look at least this far around the origin.
 MIN_REGION_KM = 50.0
 #: How many favourite categories the category source uses.
@@ -161,8 +175,9 @@ def candidate_parameters(
     """The parameters of ``candidates.cypher`` (also used by tests to PROFILE the same query)."""
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit!r}")
-    if not horizon_days > 0:
+    if not horizon_days > 0:  # also rejects NaN
         raise ValueError(f"horizon_days must be positive, got {horizon_days!r}")
+    horizon = min(float(horizon_days), MAX_HORIZON_DAYS)
     radius = clamp_radius_km(radius_km)
     region = min(max(radius, MIN_REGION_KM), MAX_RADIUS_KM)
     quota = per_source if per_source is not None else max(1, (limit * 2) // 5)
@@ -172,7 +187,7 @@ def candidate_parameters(
     return {
         "requests": requests,
         "now": now_utc,
-        "until": now_utc + timedelta(days=float(horizon_days)),
+        "until": now_utc + timedelta(days=horizon),
         "radius_m": radius * 1000.0,
         "region_m": region * 1000.0,
         "quota": int(min(quota, limit)),

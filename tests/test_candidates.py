@@ -304,6 +304,10 @@ def test_horizon(graph: Driver) -> None:
     assert "e_late" in with_source(longer, "nearby")
     shorter = candidates_for(graph, "alice", NOW, horizon_days=2.5)
     assert set(shorter.event_ids) == {"e_near"}
+    # A horizon past any calendar is clamped (MAX_HORIZON_DAYS), not an overflow.
+    assert "e_late" in candidates_for(graph, "alice", NOW, horizon_days=1e9).event_ids
+    with pytest.raises(ValueError):
+        candidates_for(graph, "alice", NOW, horizon_days=float("nan"))
 
 
 # --- newcomers, location override, batches ---------------------------------------------------
