@@ -11,8 +11,8 @@ with at most ``limit`` (500) distinct events, each tagged with the sources that 
 | host       | hosted by a host the user attended (going, at <= now) or follows                   |
 | category   | in one of the user's favourite categories (their going registrations), in the      |
 |            | region around the origin, most popular first                                       |
-| popular    | most registrations (any status, at <= now) in the region; anywhere for a known     |
-|            | user with no location; fills the slots the other sources leave                     |
+| popular    | most registrations (any status, at <= now) in the region; anywhere when the region |
+|            | has nothing (or a known user has no location); fills the slots the others leave   |
 
 The origin is the request's lat/lon when given, else the user's home. The region (popular,
 category) is the circle of ``max(radius_km, 50 km)`` around it, capped at ``MAX_RADIUS_KM`` like
@@ -273,6 +273,14 @@ def candidates_for(
         now=params["now"],
         radius_km=params["radius_m"] / 1000.0,
     )
+
+
+def warm_up(driver: Driver, database: str | None = None) -> None:
+    """Plan the statement once (about a second on a busy server) before the first request.
+
+    A newcomer at (0, 0) and the current time: cheap to answer, same parameter types.
+    """
+    candidates_for(driver, None, datetime.now(UTC), lat=0.0, lon=0.0, database=database)
 
 
 def candidates_for_many(

@@ -22,6 +22,7 @@ from graph.candidates import (
     candidates_for_many,
     clamp_radius_km,
     stage1_recall,
+    warm_up,
 )
 from graph.queries import query
 from graph.schema import ensure_schema
@@ -73,6 +74,7 @@ USERS = {
     "frank": (5, "Frank"),
     "x1": (6, "X1"),
     "x2": (7, "X2"),
+    "hermit": (1000, "Hermit"),  # far from every event
 }
 FRIENDS = [("alice", "bob"), ("carol", "alice"), ("alice", "dave")]  # carol's edge points in
 # (user, event, at, status)
@@ -326,6 +328,23 @@ def test_newcomer_by_location(graph: Driver) -> None:
 def test_unknown_user_without_location_is_empty(graph: Driver) -> None:
     cset = candidates_for(graph, "nobody", NOW)
     assert not cset.known_user and len(cset) == 0
+    warm_up(graph)  # the API's start-up call: plans the statement, answers nothing useful
+
+
+def test_popular_anywhere_when_the_region_is_empty(graph: Driver) -> None:
+    hermit = candidates_for(graph, "hermit", NOW)
+    assert hermit.known_user
+    assert all(c.sources == {"popular"} for c in hermit)
+    # Registrations (any status) at or before now, anywhere; cancelled and started excluded.
+    assert set(hermit.event_ids) == {
+        "e_friends",
+        "e_friend_maybe",
+        "e_pop",
+        "e_cat",
+        "e_registered",
+    }
+    assert by_id(hermit)["e_friends"].popularity == 3  # bob, carol, erin; dave's is later
+    assert hermit.event_ids[:2] in (["e_friends", "e_pop"], ["e_pop", "e_friends"])
 
 
 def test_location_override_for_known_user(graph: Driver) -> None:
@@ -371,7 +390,7 @@ def _operators(plan: dict) -> Iterator[tuple[str, str]]:
 def test_profile_uses_the_indexes(graph: Driver) -> None:
     # Past events far away make a realistic catalogue: scanning Events would now be costly.
     rows = [
-        {"id": f"old{i}", "days": -1 - i % 300, "lat": north(500 + i % 100)[0]} for i in range(1500)
+        {"id": f"old{i}", "days": -1 - i % 300, "lat": north(500 + i % 100)[0]} for i in range(800)
     ]
     graph.execute_query(
         "UNWIND $rows AS r CREATE (:Event {id: r.id, title: r.id, status: 'scheduled', "

@@ -106,9 +106,10 @@ CALL (live, u, origin) {
                 ELSE COUNT { (e)<-[r:REGISTERED]-() WHERE r.at <= $now } END
     }) AS region
   }
-  // A known user with no location (and no lat/lon given): popular events anywhere.
-  CALL (live, answered, u, origin) {
-    UNWIND CASE WHEN origin IS NULL AND u IS NOT NULL THEN [true] ELSE [] END AS anywhere
+  // Nothing in the region (or no origin for a known user): popular events anywhere.
+  CALL (live, answered, u, origin, region) {
+    UNWIND CASE WHEN size(region) = 0 AND (u IS NOT NULL OR origin IS NOT NULL)
+                THEN [true] ELSE [] END AS anywhere
     MATCH (e:Event)
     WHERE e.start_time > $now AND e.start_time <= $until
     WITH live, answered, e
