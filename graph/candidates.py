@@ -101,8 +101,8 @@ class Candidate(NamedTuple):
     #: The user's going registrations (at or before now) with this event's host.
     host_attended: int = 0
     follows_host: bool = False
-    #: Registrations (any status) made up to now, where the query counted them: events of the
-    #: region around the origin (nearby, category, popular); None for the others.
+    #: Registrations (any status) made up to now, where the query counted them (events that
+    #: came through nearby, category or popular); None for the others.
     popularity: int | None = None
 
 
