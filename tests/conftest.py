@@ -69,7 +69,12 @@ def driver(neo4j_settings: Settings) -> Iterator[Driver]:
 
 def wipe(driver: Driver) -> None:
     """Delete every node and relationship (the schema stays)."""
-    driver.execute_query("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+    # CALL ... IN TRANSACTIONS needs an implicit (auto-commit) transaction: session.run, not
+    # execute_query, which wraps the statement in a managed transaction.
+    with driver.session() as session:
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()
 
 
 @pytest.fixture
