@@ -24,7 +24,15 @@ label``, rank 1 = best over all of the user's candidates), ``report.md`` and PNG
 
 ``candidate_fn(history, users)`` takes the ``History`` at T and catalog user rows, and returns a
 boolean (or 0/1 sparse) mask of shape (len(users), n_events) over the catalog's event rows, or a
-dict ``source -> mask`` (the funnel uses their union).
+dict ``source -> mask`` (the funnel uses their union). ``masks_from_sources`` builds that from
+per-user ``{source: [event ids]}``, e.g. for Cypher candidates at T::
+
+    def candidate_fn(history, users):
+        now = datetime.fromtimestamp(history.now_ms / 1000, tz=UTC)
+        ids = history.catalog.user_ids[users]
+        sets = graph.candidates.candidates_for_many(driver, ids, now)
+        return masks_from_sources(history.catalog, users,
+                                  {u: s.by_source() for u, s in sets.items()})
 """
 
 from __future__ import annotations
@@ -186,6 +194,36 @@ def build_rankers(
         else:
             raise KeyError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
     return rankers, skipped
+
+
+def masks_from_sources(
+    catalog: Catalog,
+    users: np.ndarray,
+    per_user: Mapping[str, Mapping[str, Iterable[str]]],
+) -> dict[str, sp.csr_matrix]:
+    """Stage-1 output by ids -> the masks ``candidate_fn`` returns.
+
+    ``per_user[user_id][source]`` lists the event ids that source proposed for that user (e.g.
+    ``{u: s.by_source() for u, s in graph.candidates.candidates_for_many(...).items()}``).
+    Returns ``source -> (len(users), n_events)`` 0/1 sparse masks over the catalog rows; unknown
+    event ids are ignored, users missing from ``per_user`` get no candidates."""
+    rows: dict[str, list[np.ndarray]] = {}
+    cols: dict[str, list[np.ndarray]] = {}
+    for i, user_id in enumerate(catalog.user_ids[np.asarray(users, np.int64)]):
+        for source, event_ids in (per_user.get(user_id) or {}).items():
+            e = catalog.event_rows(list(event_ids))
+            e = e[e >= 0]
+            rows.setdefault(source, []).append(np.full(len(e), i))
+            cols.setdefault(source, []).append(e)
+    shape = (len(users), catalog.n_events)
+    out = {}
+    for source in rows:
+        r, c = np.concatenate(rows[source]), np.concatenate(cols[source])
+        m = sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=shape)
+        m.sum_duplicates()
+        m.data[:] = 1.0
+        out[source] = m
+    return out
 
 
 def _stage1_masks(

@@ -7,6 +7,7 @@ of ``report.json``) and writes ``report.md``, ``ndcg_at_k.png``, ``recall_at_k.p
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,12 @@ Segments: *cold_users* = test users with no registration at or before the cutoff
 *cold_events* = only positives on events with no registration at or before the cutoff count as
 relevant (the list is the user's full ranking), over users with at least one such positive.
 """
+
+
+def _iso(ms: Any) -> str:
+    if ms is None:
+        return "–"
+    return datetime.fromtimestamp(float(ms) / 1000.0, tz=UTC).isoformat()
 
 
 def _fmt(value: Any) -> str:
@@ -202,8 +209,8 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
         if (out_dir / filename).exists():
             written.append(out_dir / filename)
 
-    md = ["# Offline evaluation\n"]
-    md.append("## Protocol\n")
+    md = ["# Offline evaluation\n\n"]
+    md.append("## Protocol\n\n")
     rules = protocol.get("rules", {})
     md.append(
         f"- cutoff T = **{protocol.get('cutoff')}** ({protocol.get('cutoff_rule')})\n"
@@ -216,7 +223,7 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
         + f"; test positives: **{protocol.get('test_positives')}**"
         f" ({rules.get('test_positives', '')})\n"
         f"- candidates: {rules.get('candidates', '')}; {protocol.get('open_events')} events open "
-        f"after T, {_fmt(protocol.get('mean_candidates_per_user'))} candidates per user on "
+        f"after T, {protocol.get('mean_candidates_per_user', 0):.1f} candidates per user on "
         "average (full ranking, no sampled negatives)\n"
         f"- training: {rules.get('training', '')}\n"
         f"- cold-start users among test users: {protocol.get('cold_start_users')}; positives on "
@@ -231,20 +238,20 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
             + "; ".join(f"`{k}` ({v})" for k, v in protocol["skipped_models"].items())
             + "\n"
         )
-    md.append("\n## Model view (every model ranks all of a user's candidates)\n")
+    md.append("\n## Model view (every model ranks all of a user's candidates)\n\n")
     md.append(_table(models, MAIN_COLUMNS))
     md.append("\n" + _table(models, MORE_COLUMNS))
     md.append("\n![nDCG@k](ndcg_at_k.png)\n\n![recall@k](recall_at_k.png)\n")
-    md.append("\n## Segments\n")
+    md.append("\n## Segments\n\n")
     for seg, values in segments.items():
-        md.append(f"\n### {seg} ({values.get('users', 0)} users)\n")
+        md.append(f"\n### {seg} ({values.get('users', 0)} users)\n\n")
         md.append(_table(values.get("models", {}), SEGMENT_COLUMNS))
     md.append("\n![segments](segments.png)\n")
-    md.append("\n## Funnel view (stage-1 candidates at T, then the model's ranking)\n")
+    md.append("\n## Funnel view (stage-1 candidates at T, then the model's ranking)\n\n")
     if funnel:
         md.append(_table(funnel, MAIN_COLUMNS))
         md.append("\n![funnel](funnel.png)\n")
-        md.append("\n### Stage-1 recall (share of test positives among the candidates)\n")
+        md.append("\n### Stage-1 recall (share of test positives among the candidates)\n\n")
         md.append(
             _table(
                 report.get("stage1_recall", {}),
@@ -256,7 +263,7 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
         md.append(f"_{protocol.get('funnel', 'not computed')}_\n")
     training = report.get("training", {})
     if training:
-        md.append("\n## Training and scoring time\n")
+        md.append("\n## Training and scoring time\n\n")
         md.append(
             _table(
                 {
@@ -269,7 +276,7 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
         lgb = (training.get("lightgbm") or {}).get("info")
         if lgb:
             md.append(
-                f"\nLightGBM: inner window from {lgb.get('inner_cutoff_ms')} ms, "
+                f"\nLightGBM: inner cutoff T_in = {_iso(lgb.get('inner_cutoff_ms'))}, "
                 f"{lgb.get('train_users')} training users, {lgb.get('pairs')} pairs "
                 f"({lgb.get('positive_pairs')} positive), best iteration "
                 f"{lgb.get('best_iteration')}, validation nDCG@10 {_fmt(lgb.get('val_ndcg@10'))}.\n"

@@ -12,7 +12,14 @@ import pytest
 import scipy.sparse as sp
 from test_baselines import planted_tables
 
-from gnn.evaluate import MODELS, LeakageError, PretrainedRanker, evaluate, parse_time
+from gnn.evaluate import (
+    MODELS,
+    LeakageError,
+    PretrainedRanker,
+    evaluate,
+    masks_from_sources,
+    parse_time,
+)
 from gnn.history import History
 
 warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
@@ -219,3 +226,26 @@ def test_cli_registers_the_evaluate_command() -> None:
         assert option in result.output
     bad = CliRunner().invoke(app, ["evaluate", "--models", "nope"])
     assert bad.exit_code != 0
+
+
+def test_masks_from_sources_maps_ids_to_catalog_rows() -> None:
+    from gnn.history import Catalog
+
+    catalog = Catalog.from_tables(planted_tables())
+    users = catalog.user_rows(["u3", "u1", "u2"])
+    masks = masks_from_sources(
+        catalog,
+        users,
+        {
+            "u1": {"friends": ["e5", "e7", "nope"], "host": ["e5"]},
+            "u2": {"host": ["e9", "e9"]},
+            "ghost": {"host": ["e1"]},
+        },
+    )
+    assert set(masks) == {"friends", "host"}
+    friends = masks["friends"].toarray()
+    assert friends.shape == (3, catalog.n_events)
+    assert set(catalog.event_ids[np.flatnonzero(friends[1])]) == {"e5", "e7"}
+    assert friends[0].sum() == 0 and friends[2].sum() == 0
+    host = masks["host"].toarray()
+    assert host.sum() == 2 and host[2, catalog.event_rows(["e9"])[0]] == 1
