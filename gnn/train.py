@@ -27,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import pandas as pd
 import torch
 from torch_geometric.data import HeteroData
 
@@ -98,29 +97,35 @@ def _ndcg_at_10(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(np.where(idcg > 0, dcg / np.maximum(idcg, 1e-9), 0.0)))
 
 
-def _rank_users(
-    model: EventRecommender,
-    emb: dict[str, torch.Tensor],
-    sup: SupervisionWindow,
-    users: np.ndarray,
-    batch: int = 256,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Full-candidate scores and labels for ``users`` (excluded events get -inf)."""
-    events = sup.open_events
-    col = pd.Index(events)
-    labels = np.zeros((len(users), len(events)), np.float32)
-    row = pd.Index(users)
-    is_user = np.isin(sup.pos_user, users)
-    r = row.get_indexer(sup.pos_user[is_user])
-    c = col.get_indexer(sup.pos_event[is_user])
-    labels[r[c >= 0], c[c >= 0]] = 1.0
-    scores = np.concatenate(
-        [score_block(model, emb, sup.history, users[i : i + batch], events)
-         for i in range(0, len(users), batch)]
-    )  # fmt: skip
-    responded = sup.history.responded[users][:, events].toarray() > 0
-    scores[responded] = -np.inf
-    return scores, labels
+class ValidationSet:
+    """Full-candidate ranking of held-out users at ``T_in``; pair features computed once.
+
+    The history at ``T_in`` does not change during training, so neither do the validation
+    pairs' features: only the model's scores do.
+    """
+
+    def __init__(self, sup: SupervisionWindow, users: np.ndarray) -> None:
+        events = sup.open_events
+        self.users, self.events = users, events
+        self.labels = sup.positives[users][:, events].toarray() > 0
+        self.blocked = ~sup.candidate_mask(users)
+        uu = np.repeat(users, len(events))
+        ee = np.tile(events, len(users))
+        self.u, self.e = torch.from_numpy(uu), torch.from_numpy(ee)
+        self.features = torch.from_numpy(pair_features(sup.history, uu, ee))
+
+    @torch.no_grad()
+    def ndcg_at_10(self, model: EventRecommender, emb: dict[str, torch.Tensor]) -> float:
+        logits = torch.cat(
+            [
+                model.decode(emb, self.u[i : i + 500_000], self.e[i : i + 500_000],
+                             self.features[i : i + 500_000])
+                for i in range(0, len(self.u), 500_000)
+            ]
+        )  # fmt: skip
+        scores = logits.view(len(self.users), len(self.events)).numpy().copy()
+        scores[self.blocked] = -np.inf
+        return _ndcg_at_10(scores, self.labels.astype(np.float32))
 
 
 @dataclass
@@ -175,8 +180,11 @@ def train(
     model.pair_std.copy_(torch.from_numpy(sample.std(0) + 1e-6))
 
     users = rng.permutation(sup.users)
-    n_val = max(1, min(int(len(users) * config.val_share), config.max_val_users))
+    # Validation pairs are materialised once: cap them so memory stays bounded.
+    max_val = max(1, min(config.max_val_users, 6_000_000 // max(len(sup.open_events), 1)))
+    n_val = max(1, min(int(len(users) * config.val_share), max_val))
     val_users = np.sort(users[:n_val])
+    validation = ValidationSet(sup, val_users)
     train_mask = ~np.isin(sup.pos_user, val_users)
     train_u, train_e = sup.pos_user[train_mask], sup.pos_event[train_mask]
     train_users = np.unique(train_u)
@@ -219,13 +227,12 @@ def train(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optimizer.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
 
         model.eval()
         with torch.no_grad():
             emb = model.embed(x_dict, edge_index_dict)
-        scores, labels = _rank_users(model, emb, sup, val_users)
-        val = _ndcg_at_10(scores, labels)
+        val = validation.ndcg_at_10(model, emb)
         point = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_ndcg@10": val}
         curve.append(point)
         if on_epoch:
