@@ -34,7 +34,8 @@ demo: neo4j-start
 	@test -f $(DEMO_DATA)/users.csv || $(EG) etl generate --users $(DEMO_USERS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
 	$(EG) etl load $(DEMO_DATA)
 	$(EG) graph counts
-	@$(EG) demo-info
+	$(EG) neo4j status
+	@echo "Open the Neo4j Browser at http://localhost:7474/browser/ (user neo4j, password from EVENTGRAPH_NEO4J_PASSWORD, default eventgraph-local)."
 
 test: setup
 	$(BIN)/ruff check .
