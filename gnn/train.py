@@ -49,6 +49,7 @@ class TrainConfig:
     epochs: int = 30
     patience: int = 4
     batch_positives: int = 1024
+    min_steps_per_epoch: int = 20
     negatives: int = 24
     max_hard_share: float = 0.5
     hard_pool: int = 50
@@ -201,8 +202,10 @@ def train(
         model.train()
         order = rng.permutation(len(train_u))
         losses = []
-        for start in range(0, len(order), config.batch_positives):
-            idx = order[start : start + config.batch_positives]
+        # Small graphs have few positives: smaller batches keep enough optimiser steps per epoch.
+        batch = max(32, min(config.batch_positives, len(order) // config.min_steps_per_epoch))
+        for start in range(0, len(order), batch):
+            idx = order[start : start + batch]
             pu, pe = train_u[idx], train_e[idx]
             negs = rng.choice(sup.open_events, size=(len(idx), config.negatives))
             if hard_share > 0 and hard_pool:
