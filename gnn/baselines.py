@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from gnn.features import FEATURE_NAMES, pair_features
 from gnn.history import Catalog, History
-from gnn.metrics import tie_keys
+from gnn.metrics import id_hashes, tie_keys
 from graph.export import GraphTables
 
 log = logging.getLogger(__name__)
@@ -64,18 +64,26 @@ def host_rule_scores(history: History, users: np.ndarray, events: np.ndarray) ->
 
 
 class RandomRanker:
-    """A pseudo-random score per (user, event), a hash of the pair and the seed."""
+    """A pseudo-random score per (user id, event id, seed): reproducible whatever the order of
+    the rows (without a history, per row number)."""
 
     name = "random"
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
+        self._hashes: tuple[int, np.ndarray, np.ndarray] | None = None
 
     def fit(self, tables: GraphTables, catalog: Catalog, cutoff_ms: float) -> None:
         return None
 
-    def score(self, history: History, users: np.ndarray, events: np.ndarray) -> np.ndarray:
-        return tie_keys(users, events, self.seed)
+    def score(self, history: History | None, users: np.ndarray, events: np.ndarray) -> np.ndarray:
+        users, events = np.asarray(users, np.int64), np.asarray(events, np.int64)
+        if history is None:
+            return tie_keys(users, events, self.seed)
+        c = history.catalog
+        if self._hashes is None or self._hashes[0] != id(c):
+            self._hashes = (id(c), id_hashes(c.user_ids), id_hashes(c.event_ids))
+        return tie_keys(self._hashes[1][users], self._hashes[2][events], self.seed)
 
 
 class PopularityRanker:
@@ -122,10 +130,10 @@ class ItemKNNRanker:
         self.similarity: sp.csc_matrix | None = None
 
     def fit(self, tables: GraphTables, catalog: Catalog, cutoff_ms: float) -> None:
-        going = _binary(History.at(tables, catalog, cutoff_ms).going)
+        going = _binary(History.at(tables, catalog, cutoff_ms).going).astype(np.float64)
         norms = np.sqrt(np.asarray(going.sum(axis=0)).ravel())
         inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        normed = (going @ sp.diags(inv.astype(np.float32))).tocsr()
+        normed = (going @ sp.diags(inv)).tocsr()
         sim = (normed.T @ normed).tocsr()
         sim.setdiag(0.0)
         sim.eliminate_zeros()
@@ -136,7 +144,10 @@ class ItemKNNRanker:
             raise RuntimeError("item_knn: fit() first")
         profile = _binary(history.going[np.asarray(users, np.int64)])
         sims = (profile @ self.similarity[:, np.asarray(events, np.int64)]).toarray()
-        return sims.astype(np.float64) + TIE_BREAK * popularity01(history, events)[None, :]
+        # Rounded so that equal sums added up in another order stay exactly equal (ties then go
+        # to the popularity tie-break and the evaluation's seeded key, whatever the row order).
+        sims = np.round(sims, 7)
+        return sims + TIE_BREAK * popularity01(history, events)[None, :]
 
 
 class MFRanker:

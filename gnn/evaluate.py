@@ -56,7 +56,15 @@ import torch
 
 from gnn.baselines import BASELINES, make_baseline
 from gnn.history import Catalog, History
-from gnn.metrics import DROPPED, KS, RankingMetrics, auc_per_user, rank_candidates, tie_keys
+from gnn.metrics import (
+    DROPPED,
+    KS,
+    RankingMetrics,
+    auc_per_user,
+    id_hashes,
+    rank_candidates,
+    tie_keys,
+)
 from gnn.ranking import Ranker
 from gnn.split import make_split, truncate
 from graph.export import GraphTables
@@ -365,13 +373,14 @@ def evaluate(
         n_batches = math.ceil(len(test_users) / batch_users)
         task = prog.add(f"rank {len(test_users):,} users x {n_open:,} events", n_batches)
         tie_seed = seed * 7919 + 0x7E
+        user_hash, event_hash = id_hashes(catalog.user_ids), id_hashes(catalog.event_ids)
         try:
             for sl in _batches(len(test_users), batch_users):
                 users = test_users[sl]
                 cand = split.candidate_mask(users)
                 pos = split.positive_mask(users) & cand
                 pr, pc = np.nonzero(pos)
-                tk = tie_keys(users, open_events, tie_seed)
+                tk = tie_keys(user_hash[users], event_hash[open_events], tie_seed)
                 stage = (
                     _stage1_masks(candidate_fn, history, users, open_events)
                     if candidate_fn is not None

@@ -32,8 +32,8 @@ Computed here from the full ranking (vectorised over a batch of users):
 
 All per-user metrics are averaged over the users that have at least one positive (PyG's
 convention). Ties in the lists are broken by a per-(user, event) pseudo-random key derived from
-a seed (``tie_keys``), never by event order, so the order the events happen to be stored in
-cannot leak into a metric.
+a seed and the ids (``tie_keys`` of ``id_hashes``), never by event order, so the order the events
+happen to be stored or exported in cannot leak into a metric.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 from torch_geometric.metrics import (
     LinkPredCoverage,
@@ -68,13 +69,20 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
+def id_hashes(ids: object) -> np.ndarray:
+    """A stable 64-bit hash per id (pandas' SipHash with its fixed key): ties and the random
+    baseline depend on the ids, not on the order the export happened to return the rows in."""
+    return pd.util.hash_array(np.asarray(ids, dtype=object).astype(str).astype(object))
+
+
 def tie_keys(users: np.ndarray, items: np.ndarray, seed: int) -> np.ndarray:
-    """A pseudo-random float in [0, 1) per (user, item, seed), shape (len(users), len(items))."""
-    u = np.asarray(users, np.uint64)[:, None]
-    e = np.asarray(items, np.uint64)[None, :]
+    """A pseudo-random float in [0, 1) per (user, item, seed), shape (len(users), len(items)).
+    ``users`` / ``items`` are non-negative integers: row numbers or ``id_hashes``."""
+    u = np.asarray(users).astype(np.uint64)[:, None]
+    e = np.asarray(items).astype(np.uint64)[None, :]
     salt = _splitmix64(np.array([seed], np.uint64) + np.uint64(0x5EED))
     with np.errstate(over="ignore"):
-        key = _splitmix64((u << np.uint64(32)) ^ e ^ salt)
+        key = _splitmix64(u ^ _splitmix64(e ^ salt))
     return (key >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
