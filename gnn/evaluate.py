@@ -313,6 +313,10 @@ def evaluate(
         else:
             resolved.append(item)
 
+    names = [r.name for r in resolved]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two rankers share a name: {names}; give each its own .name")
+
     test_users = split.test_users
     sampled = False
     if max_test_users is not None and len(test_users) > max_test_users:
@@ -363,12 +367,9 @@ def evaluate(
         }
         stage1: dict[str, dict[str, float]] = {}
         writer = None
-        rankings_path = None
         if out_dir is not None:
-            out = Path(out_dir)
-            out.mkdir(parents=True, exist_ok=True)
-            rankings_path = out / "rankings.parquet"
-            writer = pq.ParquetWriter(rankings_path, RANKINGS_SCHEMA)
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            writer = pq.ParquetWriter(Path(out_dir) / "rankings.parquet", RANKINGS_SCHEMA)
         batch_users = int(np.clip(pair_budget // max(n_open, 1), 1, max_batch_users))
         n_batches = math.ceil(len(test_users) / batch_users)
         task = prog.add(f"rank {len(test_users):,} users x {n_open:,} events", n_batches)

@@ -242,15 +242,17 @@ class SupervisionWindow:
             cand = self.candidate_mask(block)
             pos = self.positives[block][:, self.open_events].toarray() > 0
             chosen = pos.copy()
-            if n_hard > 0:
+            if n_hard > 0 and len(self.open_events):
                 s = host_rule_scores(self.history, block, self.open_events)
+                # random order among equal host-rule scores (steps are >= 1 / (popularity + 1))
+                s = s + rng.random(s.shape) * 1e-7
                 s = np.where(cand & ~pos, s, -np.inf)
                 k = min(n_hard, s.shape[1])
-                top = np.argpartition(-s, k - 1, axis=1)[:, :k] if k else np.zeros((len(block), 0))
-                rows = np.repeat(np.arange(len(block)), top.shape[1])
+                top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+                rows = np.repeat(np.arange(len(block)), k)
                 sel = np.isfinite(s[rows, top.ravel()])
                 chosen[rows[sel], top.ravel()[sel]] = True
-            if n_random > 0:
+            if n_random > 0 and len(self.open_events):
                 r = rng.random(cand.shape)
                 r[~cand | chosen] = -1.0
                 k = min(n_random, r.shape[1])
