@@ -52,6 +52,7 @@ class TrainConfig:
     min_steps_per_epoch: int = 20
     negatives: int = 24
     max_hard_share: float = 0.5
+    hard_ramp_epochs: int = 3
     hard_pool: int = 50
     inner_quantile: float = DEFAULT_INNER_QUANTILE
     max_val_users: int = 600
@@ -198,7 +199,8 @@ def train(
     best_val, stale = -1.0, 0
     curve: list[dict[str, float]] = []
     for epoch in range(config.epochs):
-        hard_share = min(config.max_hard_share, config.max_hard_share * epoch / 3)
+        ramp = (epoch + 1) / max(config.hard_ramp_epochs, 1)
+        hard_share = min(config.max_hard_share, config.max_hard_share * ramp)
         model.train()
         order = rng.permutation(len(train_u))
         losses = []
