@@ -192,6 +192,7 @@ class _Rows:
         self.out: dict[str, pa.Array] = {}
         self._columns: dict[str, _Column] = {}
         self._instants: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._codes: dict[str, tuple[np.ndarray, pa.Array]] = {}
 
     # -- plumbing --
     def fail(self, mask: np.ndarray, messages: np.ndarray | str) -> None:
@@ -325,14 +326,21 @@ class _Rows:
     def reference(self, col: str, known: _Known) -> None:
         column = self.column(col)
         text, present = column.text, column.present
-        ok = _is_in(text, known.clean)
-        in_file = _is_in(text, known.in_file)
+        index = pc.index_in(text, value_set=known.in_file)
+        in_file = index.is_valid().to_numpy(zero_copy_only=False)
+        # When no row of the referenced file was rejected, "in the file" is "good".
+        same = len(known.clean) == len(known.in_file)
+        ok = in_file.copy() if same else _is_in(text, known.clean)
         outside = present & ~in_file
         if outside.any():
             ids = pc.unique(text.filter(pa.array(outside))).to_pylist()
             in_db = known.in_database(ids)
             if in_db:
                 ok |= _is_in(text, pa.array(sorted(in_db), pa.string()))
+        else:
+            # Every value is an id of the file: its position there is a ready-made key code.
+            codes = pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype("int64")
+            self._codes[col] = (codes, known.in_file)
         rejected = present & ~ok & in_file
         missing = present & ~ok & ~in_file
         self.fail(
@@ -344,34 +352,63 @@ class _Rows:
         self.fail(missing, f"{col}: " + self.values(col, missing) + " does not exist")
         self.out[col] = text
 
+    def _key_codes(self, keys: Sequence[str], unordered_pair: bool) -> list[tuple[np.ndarray, int]]:
+        """An integer code per row for each key column (-1 where missing), and the code range."""
+        cached = [self._codes.get(k) for k in keys]
+        if all(c is not None for c in cached) and (
+            not unordered_pair or cached[0][1] is cached[1][1]  # type: ignore[index]
+        ):
+            return [(c, len(values)) for c, values in cached]  # type: ignore[misc]
+        if unordered_pair:  # one dictionary for both columns, so that codes compare
+            both = pc.dictionary_encode(pa.concat_arrays([self.out[k] for k in keys]))
+            codes = pc.fill_null(both.indices, -1).to_numpy(zero_copy_only=False)
+            size = len(both.dictionary)
+            return [
+                (codes[: self.n].astype("int64"), size),
+                (codes[self.n :].astype("int64"), size),
+            ]
+        out = []
+        for key in keys:
+            encoded = pc.dictionary_encode(self.out[key])
+            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            out.append((codes.astype("int64"), len(encoded.dictionary)))
+        return out
+
     def unique(self, *keys: str, unordered_pair: bool = False) -> None:
         """Reject every later good row whose key (or unordered pair) a good row already has."""
         valid = self.valid
         if not valid.any():
             return
         parts = [self.out[k] for k in keys]
+        coded = self._key_codes(keys, unordered_pair)
         if unordered_pair:
             swap = pc.fill_null(pc.greater(parts[0], parts[1]), False)
             parts = [pc.if_else(swap, parts[1], parts[0]), pc.if_else(swap, parts[0], parts[1])]
+            self.out[keys[0]], self.out[keys[1]] = parts
+            (a, size), (b, _) = coded
+            coded = [(np.minimum(a, b), size), (np.maximum(a, b), size)]
         code = np.zeros(self.n, dtype="int64")
-        for part in parts:
-            encoded = pc.dictionary_encode(part)
-            codes = encoded.indices.to_numpy(zero_copy_only=False)
-            codes = np.nan_to_num(codes, nan=-1).astype("int64") + 1
-            code = code * (len(encoded.dictionary) + 1) + codes
+        for codes, size in coded:
+            code = code * (size + 1) + (codes + 1)
         rows = np.flatnonzero(valid)
-        keyed = code[rows]
-        order = np.argsort(keyed, kind="stable")  # stable: the first row of a key stays first
-        ranked = keyed[order]
-        starts = np.r_[True, ranked[1:] != ranked[:-1]]
-        if starts.all():
+        keyed = pd.Series(code[rows])
+        later_in_valid = keyed.duplicated(keep="first").to_numpy()
+        if not later_in_valid.any():
             return
-        first_row = rows[order][starts][np.cumsum(starts) - 1]
+        # The first row of each repeated key (hashing: no sort of the whole file).
+        involved = np.flatnonzero(keyed.duplicated(keep=False).to_numpy())
+        first = (
+            pd.Series(involved)
+            .groupby(keyed.to_numpy()[involved], sort=False)
+            .transform("first")
+            .to_numpy()
+        )
+        is_later = later_in_valid[involved]
+        duplicate_rows = rows[involved[is_later]]
         later = np.zeros(self.n, dtype=bool)
-        duplicate_rows = rows[order][~starts]
         later[duplicate_rows] = True
         first_of = np.zeros(self.n, dtype="int64")
-        first_of[duplicate_rows] = first_row[~starts]
+        first_of[duplicate_rows] = rows[first[is_later]]
         first_text = (first_of[later] + 1).astype(str).astype(object)
         if len(keys) == 1:
             what = f"{keys[0]}: " + self.values(keys[0], later)
@@ -385,8 +422,6 @@ class _Rows:
             )
         note = " (one friendship per pair, in either direction)" if unordered_pair else ""
         self.fail(later, what + " is a duplicate of row " + first_text + note)
-        if unordered_pair:
-            self.out[keys[0]], self.out[keys[1]] = parts[0], parts[1]
 
     # -- result --
     def result(self, path: Path, columns: Sequence[str]) -> ValidatedFile:
@@ -405,7 +440,7 @@ def _as_text(raw: pa.Array | None, n: int) -> _Column:
         raw = raw.cast(pa.string())
     if not pa.types.is_string(raw.type):
         raw = _typed_to_text(raw)
-    blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(raw), ""), True)
+    blank = pc.fill_null(pc.or_(pc.equal(pc.binary_length(raw), 0), pc.utf8_is_space(raw)), True)
     blank_np = blank.to_numpy(zero_copy_only=False)
     if blank_np.any():
         raw = pc.if_else(blank, pa.scalar(None, pa.string()), raw)
@@ -466,6 +501,7 @@ def _parse_times(raw: pa.Array | None, column: _Column) -> _Times:
     unparseable = np.zeros(n, dtype=bool)
     present = column.present
     keep_text = np.zeros(n, dtype=bool)  # already canonical: passed on as written
+    source = column.text
 
     if raw is not None and pa.types.is_timestamp(raw.type):
         stamps = raw.to_pandas()
@@ -483,12 +519,25 @@ def _parse_times(raw: pa.Array | None, column: _Column) -> _Times:
         unparseable = present & ~ok
         utc_ns[ok] = millis[ok].astype("int64") * 1_000_000  # epoch milliseconds, UTC
     else:
-        text = column.text
-        match = pc.extract_regex(text, _OFFSET_RE)
-        has_offset = match.is_valid().to_numpy(zero_copy_only=False) & present
+        text = source = column.text
+        # Most values are canonical already (one regex pass); only the others are searched for
+        # an offset in another spelling (and RFC 3339's lower-case t and z).
+        canonical_form = _filled(pc.match_substring_regex(text, _CANONICAL_RE))
+        has_offset = canonical_form.copy()
+        utc_form = _filled(pc.ends_with(text, "Z")) | _filled(pc.ends_with(text, "+00:00"))
+        offset_rows = canonical_form & ~utc_form
+        if offset_rows.any():
+            tail = pc.utf8_slice_codeunits(text.filter(pa.array(offset_rows)), -6)
+            offset_min[offset_rows] = _offset_minutes(tail)
+        other = present & ~canonical_form
+        if other.any():
+            text = source = _upper_t_and_z(text, other)
+            rows = np.flatnonzero(other)
+            match = pc.extract_regex(text.filter(pa.array(other)), _OFFSET_RE)
+            found = match.is_valid().to_numpy(zero_copy_only=False)
+            has_offset[rows[found]] = True
+            offset_min[rows[found]] = _offset_minutes(match.filter(match.is_valid()).field("off"))
         rows = np.flatnonzero(has_offset)
-        offsets = match.filter(pa.array(has_offset)).field("off")
-        offset_min[rows] = _offset_minutes(offsets)
         sub = text.filter(pa.array(has_offset))
         # Arrow parses the values with an offset fast; a chunk that fails as a whole (some value
         # in it is not a valid time) is parsed again value by value with pandas.
@@ -510,9 +559,7 @@ def _parse_times(raw: pa.Array | None, column: _Column) -> _Times:
                 utc_ns[where[good]] = parsed[good].to_numpy("datetime64[ns]").astype("int64")
                 ok[where[good]] = True
                 unparseable[where[~good]] = True
-        keep_text = ok & pc.fill_null(
-            pc.match_substring_regex(text, _CANONICAL_RE), False
-        ).to_numpy(zero_copy_only=False)
+        keep_text = ok & canonical_form
         without = np.flatnonzero(present & ~has_offset)
         if without.size:
             # Without an offset: say so when the value is a time otherwise, else "not valid".
@@ -525,14 +572,19 @@ def _parse_times(raw: pa.Array | None, column: _Column) -> _Times:
     ok &= ~bad_offset
     keep_text &= ok
     render = ok & ~keep_text
-    canonical = np.full(n, None, dtype=object)
-    if keep_text.any():
-        canonical[keep_text] = np.array(
-            column.text.filter(pa.array(keep_text)).to_pylist(), dtype=object
-        )
+    canonical = pc.if_else(pa.array(keep_text), source, pa.scalar(None, pa.string()))
     if render.any():
-        canonical[render] = _render(utc_ns[render], offset_min[render])
-    return _Times(pa.array(canonical, pa.string()), utc_ns, ok, no_offset, bad_offset, unparseable)
+        rendered = pa.array(_render(utc_ns[render], offset_min[render]), pa.string())
+        canonical = pc.replace_with_mask(canonical, pa.array(render), rendered)
+    return _Times(canonical, utc_ns, ok, no_offset, bad_offset, unparseable)
+
+
+def _upper_t_and_z(text: pa.Array, rows: np.ndarray) -> pa.Array:
+    """RFC 3339 allows ``t`` and ``z``; Arrow's parser wants ``T`` and ``Z`` (only ``rows``)."""
+    mask = pa.array(rows)
+    fixed = pc.replace_substring_regex(text.filter(mask), r"^(\d{4}-\d{2}-\d{2})t", r"\1T")
+    fixed = pc.replace_substring_regex(fixed, r"z$", "Z")
+    return pc.replace_with_mask(text, mask, fixed)
 
 
 def _offset_minutes(offsets: pa.Array) -> np.ndarray:

@@ -54,6 +54,8 @@ class BulkImport:
         self.database = database
         self._stopper: threading.Thread | None = None
         self._stop_error: BaseException | None = None
+        self._starter: threading.Thread | None = None
+        self._start_error: BaseException | None = None
 
     # --- the marker ----------------------------------------------------------------------------
     @property
@@ -96,11 +98,39 @@ class BulkImport:
         if self._stop_error is not None:
             raise self._stop_error
 
+    def start_server_in_background(self) -> None:
+        """Begin starting the server; Bolt answers seconds before the web server is up."""
+
+        def start() -> None:
+            try:
+                self.server.start()
+            except BaseException as exc:  # re-raised by wait_until_started
+                self._start_error = exc
+
+        self._start_error = None
+        self._starter = threading.Thread(target=start, name="neo4j-start", daemon=True)
+        self._starter.start()
+
+    def start_failed(self) -> bool:
+        """Whether the start begun by :meth:`start_server_in_background` has failed."""
+        return self._start_error is not None
+
+    def wait_until_started(self) -> None:
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
+        if self._start_error is not None:
+            error, self._start_error = self._start_error, None
+            raise error
+
     def restore_server(self) -> None:
         """After a failure: let a stop in progress finish, then make sure the server runs."""
         if self._stopper is not None:
             self._stopper.join()
             self._stopper = None
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
         if not self.server.is_running():
             self.server.start()
 

@@ -107,7 +107,9 @@ def import_tables(dataset: ValidatedDataset) -> list[ImportTable]:
                 {header: table[column] for header, column in props.items()},
             )
         )
-    return [t for t in tables if t.table.num_rows]
+    # Node files even when empty: an import of no rows still replaces the store (with an empty
+    # one), as a killed import's leftovers must be.
+    return [t for t in tables if t.kind == "nodes" or t.table.num_rows]
 
 
 def _nodes(label: str, columns: dict[str, pa.ChunkedArray | pa.Array]) -> ImportTable:

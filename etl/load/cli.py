@@ -21,6 +21,7 @@ from etl.load.report import LoadReport
 from etl.read import DatasetError
 from etl.validate import ValidatedDataset, validate_dataset, write_rejects
 from graph.connection import open_driver
+from graph.server import Neo4jServerError
 from graph.settings import get_settings
 
 console = Console()
@@ -80,6 +81,10 @@ def load_command(
         raise typer.Exit(EXIT_BAD_DATASET) from exc
     except (DatabaseUnavailable, ServiceUnavailable, SessionExpired, AuthError) as exc:
         _unreachable(exc, settings.bolt_uri, settings.uses_external_server)
+        raise typer.Exit(EXIT_UNREACHABLE) from exc
+    except Neo4jServerError as exc:  # the bulk path could not stop, import or start again
+        console.print(f"[red]The local Neo4j server failed:[/red] {exc}")
+        console.print("Run the load again: it redoes the import.")
         raise typer.Exit(EXIT_UNREACHABLE) from exc
     _print_load(report)
     if report.strict_failed:

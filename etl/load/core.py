@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -107,7 +107,6 @@ def load_dataset(
     """
     started = time.perf_counter()
     directory = Path(directory)
-    db = database or "neo4j"
     files = find_dataset_files(directory)
     report = LoadReport(directory, "none")
     seconds: dict[str, float] = {}
@@ -122,13 +121,11 @@ def load_dataset(
             bars.advance(reading)
         report.phases["read"] = sum(seconds.values())
 
-        bulk = BulkImport(server, db) if server is not None and allow_bulk else None
-        interrupted = bulk is not None and bulk.interrupted()
-        empty = interrupted or _database_is_empty(driver, database)
-        use_bulk = bulk is not None and empty
-        lookup = None if empty else database_id_lookup(driver, database)
+        bulk = choose_bulk_import(driver, server, database, allow_bulk=allow_bulk)
+        # Nothing to look up in an empty database (or one a killed bulk import left behind).
+        lookup = None if bulk is not None else database_id_lookup(driver, database)
         stopping = False
-        if bulk is not None and use_bulk and not strict:
+        if bulk is not None and not strict:
             # Stopping takes seconds; the server is not needed for validating an empty database.
             bulk.begin(f"loading {directory.resolve()}")
             bulk.stop_server_in_background()
@@ -149,10 +146,11 @@ def load_dataset(
             if strict and dataset.rows_rejected:
                 report.strict_failed = True
                 report.files = _file_reports(dataset, seconds, loaded=False)
-                if bulk is not None and use_bulk:
+                if bulk is not None:
                     bulk.restore_server()
+                report.seconds = time.perf_counter() - started
                 return report
-            if bulk is not None and use_bulk:
+            if bulk is not None:
                 report.path = "bulk"
                 if not stopping:
                     bulk.begin(f"loading {directory.resolve()}")
@@ -162,12 +160,29 @@ def load_dataset(
                 report.path = "merge"
                 _write_merge(dataset, driver, database, batch_size, report, seconds, bars)
         except BaseException:
-            if bulk is not None and use_bulk:
+            if bulk is not None:
                 bulk.restore_server()  # leave the marker: the next load redoes the import
             raise
     report.files = _file_reports(dataset, seconds, loaded=True)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def choose_bulk_import(
+    driver: Driver, server: LocalNeo4j | None, database: str | None, *, allow_bulk: bool = True
+) -> BulkImport | None:
+    """The bulk import to run, or ``None`` for the MERGE path.
+
+    Bulk when ``server`` (the local managed server) is given and either its database is empty
+    or an earlier bulk load of it was killed (its marker is still there: the content is then
+    whatever the killed import left, and is overwritten).
+    """
+    bulk = BulkImport(server, database or "neo4j") if server and allow_bulk else None
+    if bulk is not None and bulk.interrupted():
+        return bulk  # the server may well be down: the killed load had stopped it
+    if _database_is_empty(driver, database) and bulk is not None:
+        return bulk
+    return None
 
 
 # --- the two write paths -------------------------------------------------------------------
@@ -240,8 +255,12 @@ def _write_bulk(
     bars.advance(steps)
 
     t1 = time.perf_counter()
-    bulk.server.start()
-    _reconnect(driver, database)
+    bulk.start_server_in_background()
+    try:
+        _reconnect(driver, database, failed=bulk.start_failed)
+    except (ServiceUnavailable, SessionExpired):
+        bulk.wait_until_started()  # raises the start's own error (log tail), if it failed
+        raise
     _phase(report, "start server", t1)
     bars.advance(steps)
 
@@ -251,6 +270,7 @@ def _write_bulk(
     names = cities[0].table.column(0).to_pylist() if cities else []
     update_city_locations(driver, database, names)
     _check_counts(driver, database, tables)
+    bulk.wait_until_started()  # the web server (Browser) comes up meanwhile
     _phase(report, "schema, city locations", t1)
     bars.advance(steps)
     bulk.finish()
@@ -285,12 +305,15 @@ def _check_counts(driver: Driver, database: str | None, tables: Sequence[ImportT
             )
 
 
-def _reconnect(driver: Driver, database: str | None, timeout: float = 60) -> None:
+def _reconnect(
+    driver: Driver, database: str | None, *, failed: Callable[[], bool], timeout: float = 300
+) -> None:
     """Reach the restarted server and forget the bookmarks of the store the import replaced.
 
     The driver's pooled connections died with the old server, and ``execute_query`` remembers
     bookmarks (transaction ids) of the old store; the new store starts again at a low id, so
     those bookmarks would make every later query wait for transactions that will never come.
+    ``failed()`` says whether the server's start has failed (then waiting is pointless).
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -300,9 +323,9 @@ def _reconnect(driver: Driver, database: str | None, timeout: float = 60) -> Non
                 fresh = session.last_bookmarks()
             break
         except (ServiceUnavailable, SessionExpired):
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or failed():
                 raise
-            time.sleep(0.3)
+            time.sleep(0.2)
     manager = driver.execute_query_bookmark_manager
     stale = manager.get_bookmarks()
     if fresh.raw_values:
@@ -313,7 +336,9 @@ def _reconnect(driver: Driver, database: str | None, timeout: float = 60) -> Non
 
 
 def _database_is_empty(driver: Driver, database: str | None) -> bool:
+    """Also the reachability check: fails fast (no retries) when the server is down."""
     try:
+        driver.verify_connectivity()
         records, _, _ = driver.execute_query(
             query("database_is_empty"), database_=database, routing_=RoutingControl.READ
         )
