@@ -18,6 +18,7 @@ the dataset and, for ids the files do not contain, against the database.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -161,7 +162,10 @@ def load_dataset(
                 _write_merge(dataset, driver, database, batch_size, report, seconds, bars)
         except BaseException:
             if bulk is not None:
-                bulk.restore_server()  # leave the marker: the next load redoes the import
+                # Leave the marker (the next load redoes the import) and the server running; a
+                # failure to restart must not hide the error that got us here.
+                with contextlib.suppress(Exception):
+                    bulk.restore_server()
             raise
     report.files = _file_reports(dataset, seconds, loaded=True)
     report.seconds = time.perf_counter() - started
@@ -175,7 +179,8 @@ def choose_bulk_import(
 
     Bulk when ``server`` (the local managed server) is given and either its database is empty
     or an earlier bulk load of it was killed (its marker is still there: the content is then
-    whatever the killed import left, and is overwritten).
+    whatever the killed import left, and is overwritten). Otherwise this is also where an
+    unreachable database is found (:class:`DatabaseUnavailable`, without retries).
     """
     bulk = BulkImport(server, database or "neo4j") if server and allow_bulk else None
     if bulk is not None and bulk.interrupted():
@@ -265,13 +270,15 @@ def _write_bulk(
     bars.advance(steps)
 
     t1 = time.perf_counter()
-    ensure_schema(driver, database)
+    ensure_schema(driver, database)  # index population of the imported data included
+    _phase(report, "schema", t1)
+    t1 = time.perf_counter()
     cities = [t for t in tables if t.name == "City"]
     names = cities[0].table.column(0).to_pylist() if cities else []
     update_city_locations(driver, database, names)
     _check_counts(driver, database, tables)
     bulk.wait_until_started()  # the web server (Browser) comes up meanwhile
-    _phase(report, "schema, city locations", t1)
+    _phase(report, "city locations, checks", t1)
     bars.advance(steps)
     bulk.finish()
 
