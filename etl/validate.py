@@ -245,8 +245,8 @@ class _Rows:
         with np.errstate(invalid="ignore"):
             not_number = present & ~np.isfinite(arr)
             broken = np.zeros(self.n, dtype=bool)
-            if integer:
-                broken |= np.mod(arr, 1) != 0
+            if integer:  # whole, and exact as a float (Neo4j stores a 64-bit integer)
+                broken |= (np.mod(arr, 1) != 0) | (np.abs(arr) > 2**53)
             if lo is not None:
                 broken |= arr < lo
             if hi is not None:

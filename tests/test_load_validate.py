@@ -232,3 +232,30 @@ def test_subfolders_and_other_files_are_ignored(tmp_path: Path) -> None:
     (folder / "truth" / "users.csv").write_text("not,a,dataset\n")
     (folder / "notes.txt").write_text("hello")
     assert [f.name for f in find_dataset_files(folder)] == ["users", "events"]
+
+
+def test_number_rules(tmp_path: Path) -> None:
+    events = EVENTS_HEADER + "".join(
+        f"e{i},h1,,,,,2025-01-01T10:00:00Z,,{price},,{capacity},1,2,,,\n"
+        for i, (price, capacity) in enumerate(
+            [("9.99", "12"), ("inf", ""), ("", "1e300"), ("", "3.0"), ("1e2", "-1")]
+        )
+    )
+    folder = _folder(
+        tmp_path,
+        hosts="id,name,kind,user_id\nh1,,,\n",
+        events=events,
+        users=USERS_HEADER + "u1,,,,,,1,2,\n",
+        ratings="user_id,event_id,stars,at\nu1,e0,4.0,\nu1,e3,0,\n",
+    )
+    dataset = validate_dataset(folder)
+    assert _reasons(dataset, "events") == [
+        "price: inf is not a number",
+        "capacity: 1e300 is not a positive integer",
+        "capacity: -1 is not a positive integer",
+    ]
+    clean = dataset.clean("events")
+    assert clean["price"].tolist()[0] == 9.99
+    assert clean["capacity"].tolist() == [12, 3]
+    assert dataset.clean("ratings")["stars"].tolist() == [4]
+    assert _reasons(dataset, "ratings") == ["stars: 0 is not an integer from 1 to 5"]
