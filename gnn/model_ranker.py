@@ -51,6 +51,7 @@ class GNNRanker:
         """Node embeddings for the graph at ``history``'s moment (cached per history)."""
         if self.model is None or self.encoder is None:
             raise RuntimeError("the GNN ranker has no model: fit() or load() first")
+        torch.set_num_threads(self.config.threads)
         if self._emb_for is None or self._emb_for[0] != id(history):
             data = build_hetero_data(history, self.encoder)
             with torch.no_grad():
