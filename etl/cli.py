@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from etl.importers.cli import import_app
+from gnn.cli import register as register_gnn_commands
 from graph.cli import graph_app, neo4j_app
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(graph_app, name="graph")
 etl_app = typer.Typer(help="Generate, validate, load and import datasets.", no_args_is_help=True)
 app.add_typer(etl_app, name="etl")
 etl_app.add_typer(import_app, name="import")
+register_gnn_commands(app)
 
 
 @etl_app.command()

@@ -1,6 +1,6 @@
-"""`eventgraph evaluate`: every model on the temporal hold-out of the loaded graph, one report.
+"""`eventgraph train` and `eventgraph evaluate`: the model, and every model on a temporal hold-out.
 
-``register(app)`` adds the command to the ``eventgraph`` typer app (``etl/cli.py`` calls it).
+``register(app)`` adds the commands to the ``eventgraph`` typer app (``etl/cli.py`` calls it).
 The heavy imports (torch, PyG, lightgbm) happen inside the command, so other commands stay fast.
 """
 
@@ -67,6 +67,13 @@ def evaluate_cmd(
         int | None,
         typer.Option(help="Evaluate a seeded sample of this many test users (big graphs)."),
     ] = None,
+    funnel: Annotated[
+        bool,
+        typer.Option(
+            "--funnel/--no-funnel",
+            help="Also rank within the Cypher stage-1 candidates at the cutoff (funnel view).",
+        ),
+    ] = True,
 ) -> None:
     """Evaluate the GNN and the baselines on a temporal split of the graph in Neo4j."""
     from neo4j.exceptions import AuthError, ServiceUnavailable
@@ -104,13 +111,12 @@ def evaluate_cmd(
         with console.status(f"Reading the graph from {settings.bolt_uri} ..."):
             tables = export_graph(driver, database=settings.neo4j_database)
     except (ServiceUnavailable, AuthError, OSError) as exc:
+        driver.close()
         console.print(
             f"[red]Cannot read the graph from Neo4j at {settings.bolt_uri}:[/red] {exc}\n"
             "Start the server (`eventgraph neo4j start`) or set EVENTGRAPH_NEO4J_URI."
         )
         raise typer.Exit(1) from exc
-    finally:
-        driver.close()
     counts = tables.row_counts()
     console.print(
         "Graph: " + ", ".join(f"{n:,} {k}" for k, n in counts.items() if n), highlight=False
@@ -126,6 +132,7 @@ def evaluate_cmd(
             rankers=names,
             truth=truth_obj,
             model_dir=model,
+            candidate_fn=_cypher_candidates(driver, settings.neo4j_database) if funnel else None,
             seed=seed,
             max_test_users=max_users,
             progress=True,
@@ -134,7 +141,104 @@ def evaluate_cmd(
     except ValueError as exc:
         console.print(f"[red]Evaluation failed:[/red] {exc}")
         raise typer.Exit(1) from exc
+    finally:
+        driver.close()
     print_summary(report, out)
+
+
+def train_cmd(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Model folder to write (default: EVENTGRAPH_MODEL_DIR)."),
+    ] = None,
+    cutoff: Annotated[
+        str | None,
+        typer.Option(
+            "--cutoff",
+            help="Train on what happened at or before this moment (ISO 8601 with an offset, "
+            "epoch ms, or 'all' for everything in the graph). Default: the evaluation's cutoff "
+            "(80th percentile of the going registrations' times), so that `eventgraph evaluate` "
+            "can measure the model honestly.",
+        ),
+    ] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Maximum epochs.")] = 30,
+    hidden: Annotated[int, typer.Option(min=4, help="Embedding size.")] = 16,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Train the GraphSAGE recommender from the graph in Neo4j and save a model folder."""
+    from neo4j.exceptions import AuthError, ServiceUnavailable
+
+    from gnn.evaluate import parse_time
+    from gnn.history import Catalog
+    from gnn.model_ranker import GNNRanker
+    from gnn.split import default_cutoff, max_time, truncate
+    from gnn.train import TrainConfig
+    from graph.connection import open_driver
+    from graph.export import export_graph
+    from graph.settings import get_settings
+
+    settings = get_settings()
+    folder = out or settings.model_dir
+    try:
+        with open_driver(settings) as driver, console.status("Reading the graph ..."):
+            tables = export_graph(driver, database=settings.neo4j_database)
+    except (ServiceUnavailable, AuthError, OSError) as exc:
+        console.print(f"[red]Cannot read the graph from Neo4j at {settings.bolt_uri}:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if len(tables.registrations) == 0:
+        console.print("[red]The graph has no registrations: nothing to learn from.[/red]")
+        raise typer.Exit(1)
+    if cutoff == "all":
+        cutoff_ms = max_time(tables)
+    else:
+        try:
+            cutoff_ms = parse_time(cutoff)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--cutoff") from exc
+        if cutoff_ms is None:
+            cutoff_ms = default_cutoff(tables)
+    config = TrainConfig(epochs=epochs, hidden=hidden, seed=seed)
+    ranker = GNNRanker(config)
+    catalog = Catalog.from_tables(tables)
+    with console.status("Training ...") as status:
+
+        def show(point: dict[str, float]) -> None:
+            status.update(
+                f"Training: epoch {point['epoch']:.0f}/{epochs}, loss {point['loss']:.3f}, "
+                f"validation nDCG@10 {point['val_ndcg@10']:.4f}"
+            )
+            console.print(
+                f"epoch {point['epoch']:>3.0f}  loss {point['loss']:.4f}  "
+                f"val nDCG@10 {point['val_ndcg@10']:.4f}",
+                highlight=False,
+            )
+
+        ranker.fit(truncate(tables, cutoff_ms), catalog, cutoff_ms, on_epoch=show)
+    version = ranker.save(folder)
+    assert ranker.result is not None
+    console.print(
+        f"Model {version} saved in {folder} (cutoff {ranker.result.summary()['cutoff_ms']:.0f} ms, "
+        f"best validation nDCG@10 {ranker.result.best_val_ndcg:.4f}, "
+        f"{ranker.result.seconds:.0f} s)."
+    )
+
+
+def _cypher_candidates(driver: Any, database: str | None) -> Any:
+    """The funnel's stage 1: the very Cypher candidates the API serves, replayed at the cutoff."""
+    from datetime import UTC, datetime
+
+    from gnn.evaluate import masks_from_sources
+    from graph.candidates import candidates_for_many
+
+    def candidate_fn(history: Any, users: Any) -> Any:
+        now = datetime.fromtimestamp(history.now_ms / 1000, tz=UTC)
+        ids = [str(u) for u in history.catalog.user_ids[users]]
+        sets = candidates_for_many(driver, ids, now, database=database)
+        return masks_from_sources(
+            history.catalog, users, {u: s.by_source() for u, s in sets.items()}
+        )
+
+    return candidate_fn
 
 
 def print_summary(report: dict[str, Any], out: Path) -> None:
@@ -156,5 +260,6 @@ def print_summary(report: dict[str, Any], out: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``evaluate`` to the ``eventgraph`` app."""
+    """Add ``train`` and ``evaluate`` to the ``eventgraph`` app."""
+    app.command("train")(train_cmd)
     app.command("evaluate")(evaluate_cmd)

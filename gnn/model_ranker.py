@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +38,14 @@ class GNNRanker:
         model, encoder, meta = load_model(folder)
         return cls(TrainConfig(**meta["train"]), model, encoder, meta)
 
-    def fit(self, tables: GraphTables, catalog: Catalog, cutoff_ms: float) -> None:
-        self.result = train(tables, catalog, cutoff_ms, self.config)
+    def fit(
+        self,
+        tables: GraphTables,
+        catalog: Catalog,
+        cutoff_ms: float,
+        on_epoch: Callable[[dict[str, float]], None] | None = None,
+    ) -> None:
+        self.result = train(tables, catalog, cutoff_ms, self.config, on_epoch=on_epoch)
         self.model, self.encoder = self.result.model, self.result.encoder
         self._emb_for = None
 
