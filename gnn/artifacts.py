@@ -106,6 +106,7 @@ def load_model(folder: Path) -> tuple[EventRecommender, FeatureEncoder, dict]:
         train_cfg.hidden,
         train_cfg.layers,
         train_cfg.dropout,
+        train_cfg.interaction_only,
     )
     model.load_state_dict(torch.load(folder / "weights.pt", weights_only=True))
     model.eval()

@@ -83,12 +83,21 @@ class HeteroSAGEEncoder(nn.Module):
 
 
 class LinkDecoder(nn.Module):
-    """MLP over ``[h_u, h_e, h_u * h_e, pair features]`` giving one logit per pair."""
+    """MLP over ``[h_u, h_e, h_u * h_e, pair features]`` giving one logit per pair.
 
-    def __init__(self, hidden: int, n_pair_features: int, width: int = 128) -> None:
+    With ``interaction_only`` the MLP sees ``[h_u * h_e, pair features]``: the event's own
+    embedding then cannot carry an event-level bias, which on a temporal split memorises how
+    popular the training window's events became instead of why (see ``gnn.train``).
+    """
+
+    def __init__(
+        self, hidden: int, n_pair_features: int, width: int = 128, interaction_only: bool = False
+    ) -> None:
         super().__init__()
+        self.interaction_only = interaction_only
+        n_embedding_inputs = 1 if interaction_only else 3
         self.mlp = nn.Sequential(
-            nn.Linear(3 * hidden + n_pair_features, width),
+            nn.Linear(n_embedding_inputs * hidden + n_pair_features, width),
             nn.ReLU(),
             nn.Linear(width, width // 2),
             nn.ReLU(),
@@ -98,7 +107,10 @@ class LinkDecoder(nn.Module):
         self.linear = nn.Linear(n_pair_features, 1)
 
     def forward(self, h_user: Tensor, h_event: Tensor, pair: Tensor) -> Tensor:
-        z = torch.cat([h_user, h_event, h_user * h_event, pair], dim=-1)
+        if self.interaction_only:
+            z = torch.cat([h_user * h_event, pair], dim=-1)
+        else:
+            z = torch.cat([h_user, h_event, h_user * h_event, pair], dim=-1)
         return (self.mlp(z) + self.linear(pair)).squeeze(-1)
 
 
@@ -113,10 +125,11 @@ class EventRecommender(nn.Module):
         hidden: int = 64,
         layers: int = 2,
         dropout: float = 0.1,
+        interaction_only: bool = False,
     ) -> None:
         super().__init__()
         self.encoder = HeteroSAGEEncoder(node_dims, edge_types, hidden, layers, dropout)
-        self.decoder = LinkDecoder(hidden, n_pair_features)
+        self.decoder = LinkDecoder(hidden, n_pair_features, interaction_only=interaction_only)
         self.register_buffer("pair_mean", torch.zeros(n_pair_features))
         self.register_buffer("pair_std", torch.ones(n_pair_features))
 

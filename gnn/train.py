@@ -42,6 +42,7 @@ from graph.export import GraphTables
 @dataclass
 class TrainConfig:
     hidden: int = 64
+    interaction_only: bool = False
     layers: int = 2
     dropout: float = 0.1
     lr: float = 3e-3
@@ -71,7 +72,13 @@ def _graph_tensors(data: HeteroData) -> tuple[dict, dict]:
 def build_model(data: HeteroData, config: TrainConfig) -> EventRecommender:
     node_dims = {t: data[t].x.size(1) for t in data.node_types}
     return EventRecommender(
-        node_dims, list(data.edge_types), N_FEATURES, config.hidden, config.layers, config.dropout
+        node_dims,
+        list(data.edge_types),
+        N_FEATURES,
+        config.hidden,
+        config.layers,
+        config.dropout,
+        config.interaction_only,
     )
 
 
