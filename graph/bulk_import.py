@@ -160,8 +160,9 @@ class BulkImport:
 
     def run(self, file_args: Sequence[str]) -> str:
         """Run the importer (server stopped); replaces the database. Returns its output."""
+        # The database name comes first: options such as --nodes take several values.
         return self.server.admin(
-            "database", "import", "full",
+            "database", "import", "full", self.database,
             "--overwrite-destination=true",
             f"--array-delimiter={ARRAY_DELIMITER}",
             "--bad-tolerance=0",
@@ -169,7 +170,6 @@ class BulkImport:
             "--skip-duplicate-nodes=false",
             f"--report-file={self.folder / 'import.report'}",
             *file_args,
-            self.database,
         )  # fmt: skip
 
 
