@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from neo4j import Driver, RoutingControl
+from neo4j import Driver
 
 LABELS = ("User", "Event", "Host", "Category", "City")
 RELATIONSHIPS = (
