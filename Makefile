@@ -33,6 +33,7 @@ neo4j-stop:
 demo: neo4j-start
 	@test -f $(DEMO_DATA)/users.csv || $(EG) etl generate --users $(DEMO_USERS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
 	$(EG) etl load $(DEMO_DATA)
+	@test -f var/model/config.json || $(EG) train --out var/model
 	$(EG) graph counts
 	$(EG) neo4j status
 	@echo "Open the Neo4j Browser at http://localhost:7474/browser/ (user neo4j, password from EVENTGRAPH_NEO4J_PASSWORD, default eventgraph-local)."
