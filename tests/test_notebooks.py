@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import numpy as np
 import pytest
 from neo4j import Driver
 from notebook_runner import ExecutedNotebook, execute_notebook, has_outputs
@@ -133,6 +134,47 @@ def prepare_explore_graph(request: pytest.FixtureRequest, workdir: Path) -> Prep
         },
         check=check,
         min_figures=5,
+    )
+
+
+NOTEBOOK_02_MODELS = {"random", "popularity", "host_rule", "item_knn", "mf", "lightgbm", "gnn"}
+
+
+@prepares("02_train_and_evaluate")
+def prepare_train_and_evaluate(request: pytest.FixtureRequest, workdir: Path) -> Preparation:
+    load_synthetic_graph(request)
+    dataset: Path = request.getfixturevalue("synthetic_dataset")
+    report_dir = workdir / "report"
+
+    def check(executed: ExecutedNotebook) -> None:
+        values = executed.values
+        ndcg = values["ndcg"]
+        # The truth dir is set, so the oracle row is there too.
+        assert set(ndcg) == NOTEBOOK_02_MODELS | {"oracle"}, sorted(ndcg)
+        assert ndcg["gnn"] > ndcg["popularity"], f"nDCG@10: {ndcg}"
+        curve = values["curve"]
+        assert 1 <= len(curve) <= 8, curve
+        assert all(np.isfinite(p["loss"]) and 0 <= p["val_ndcg@10"] <= 1 for p in curve), curve
+        assert values["metric_columns"][:3] == ["ndcg@5", "ndcg@10", "ndcg@20"]
+        assert values["segment_rows"] == len(ndcg)
+        # The report evaluate wrote, and the plots the notebook displayed from it.
+        for name in ("report.json", "report.md", "rankings.parquet"):
+            assert (report_dir / name).is_file(), f"{name} missing from {report_dir}"
+        assert {"ndcg_at_k.png", "recall_at_k.png", "segments.png"} <= set(values["plots"])
+        assert "Traceback" not in executed.text()
+
+    return Preparation(
+        env={"EVENTGRAPH_TRUTH_DIR": str(dataset), "EVENTGRAPH_REPORT_DIR": str(report_dir)},
+        probes={
+            "ndcg": "metric_table['ndcg@10'].astype(float).to_dict()",
+            "curve": "[{k: float(v) for k, v in p.items()} for p in curve]",
+            "metric_columns": "list(metric_table.columns)",
+            "segment_rows": "len(segment_table)",
+            "plots": "[p.name for p in plots]",
+        },
+        check=check,
+        # the training curve and evaluate's three plots (ndcg@k, recall@k, segments)
+        min_figures=4,
     )
 
 
