@@ -19,11 +19,11 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
+
+# Figures are drawn on Figure objects, not pyplot: no global backend switch, so a notebook that
+# imports this module keeps its inline plots, and no GUI is ever needed.
+from matplotlib.figure import Figure
 
 from gnn.data import FeatureEncoder
 from gnn.features import FEATURE_NAMES
@@ -80,7 +80,8 @@ def _plot_curve(curve: list[dict[str, float]], path: Path) -> None:
     if not curve:
         return
     epochs = [p["epoch"] for p in curve]
-    fig, ax1 = plt.subplots(figsize=(6, 3.5))
+    fig = Figure(figsize=(6, 3.5))
+    ax1 = fig.subplots()
     ax1.plot(epochs, [p["loss"] for p in curve], color="tab:blue", label="training loss")
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("loss", color="tab:blue")
@@ -90,7 +91,6 @@ def _plot_curve(curve: list[dict[str, float]], path: Path) -> None:
     ax1.set_title("GNN training")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def load_model(folder: Path) -> tuple[EventRecommender, FeatureEncoder, dict]:

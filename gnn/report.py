@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+
+# Figures are drawn on Figure objects, not pyplot: no global backend switch, so a notebook that
+# imports this module keeps its inline plots, and no GUI is ever needed.
+from matplotlib.figure import Figure
 
 MAIN_COLUMNS = (
     "ndcg@10",
@@ -107,7 +107,8 @@ def plot_metric_at_k(models: dict[str, dict[str, Any]], metric: str, path: Path)
     names = list(models)
     if not ks or not names:
         return
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names) + 2), 3.8))
+    fig = Figure(figsize=(max(6, 1.1 * len(names) + 2), 3.8))
+    ax = fig.subplots()
     width = 0.8 / len(ks)
     x = np.arange(len(names))
     for i, k in enumerate(ks):
@@ -120,7 +121,6 @@ def plot_metric_at_k(models: dict[str, dict[str, Any]], metric: str, path: Path)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_curves(models: dict[str, dict[str, Any]], metric: str, path: Path) -> None:
@@ -128,7 +128,8 @@ def plot_curves(models: dict[str, dict[str, Any]], metric: str, path: Path) -> N
     ks = _ks(models, metric)
     if not ks:
         return
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig = Figure(figsize=(6, 3.8))
+    ax = fig.subplots()
     for name, values in models.items():
         ax.plot(
             ks,
@@ -145,7 +146,6 @@ def plot_curves(models: dict[str, dict[str, Any]], metric: str, path: Path) -> N
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_groups(
@@ -161,7 +161,8 @@ def plot_groups(
             list(next(iter(groups.values()))).index(n) if n in next(iter(groups.values())) else 99
         ),
     )
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names) + 2), 3.8))
+    fig = Figure(figsize=(max(6, 1.1 * len(names) + 2), 3.8))
+    ax = fig.subplots()
     width = 0.8 / len(groups)
     x = np.arange(len(names))
     for i, (group, models) in enumerate(groups.items()):
@@ -174,7 +175,6 @@ def plot_groups(
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
