@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from gnn.history import MS_PER_HOUR, History
+from graph.geo import haversine_km
 
 FEATURE_NAMES: tuple[str, ...] = (
     "dist_home_km",
@@ -53,17 +54,6 @@ FEATURE_NAMES: tuple[str, ...] = (
     "has_history",
 )
 N_FEATURES = len(FEATURE_NAMES)
-EARTH_RADIUS_KM = 6371.0088
-
-
-def haversine_km(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
-) -> np.ndarray:
-    """Great-circle distance in km (NaN coordinates give NaN)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def pair_features(history: History, users: np.ndarray, events: np.ndarray) -> np.ndarray:

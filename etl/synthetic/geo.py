@@ -16,7 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-EARTH_RADIUS_KM = 6371.0088
+# One distance for the whole product (the same as Neo4j's point.distance); re-exported here for
+# the generator's modules.
+from graph.geo import EARTH_RADIUS_KM, haversine_km
+
+__all__ = ["EARTH_RADIUS_KM", "haversine_km"]
 
 #: Fixed reference exchange rates (EUR per unit of currency), rounded 2024 averages. They only
 #: put prices on one scale for the choice model; they are not meant to track markets.
@@ -151,22 +155,6 @@ def metro_shares() -> np.ndarray:
     """Normalised population shares of `METROS`, in order."""
     shares = np.array([m.share for m in METROS], dtype=np.float64)
     return shares / shares.sum()
-
-
-def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
-                 ) -> np.ndarray:
-    """Great-circle distance in km between WGS84 points (broadcasting, float64).
-
-    Haversine rather than an equirectangular shortcut because the truth is evaluated on the
-    same pairs by other code (Neo4j's `point.distance` is also spherical), and travellers'
-    distances span continents.
-    """
-    p1 = np.radians(lat1)
-    p2 = np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dphi / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2.0) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def offset_km(lat: np.ndarray, lon: np.ndarray, dx_km: np.ndarray, dy_km: np.ndarray
