@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from neo4j import Driver
 
-from etl.importers.meetup import RSVP_COLUMNS, convert_meetup, load_converted, meetup_files
+from etl.importers.meetup import RSVP_COLUMNS, convert_meetup, meetup_files
+from etl.load import load_dataset
 
 # --- a tiny hand-made city ------------------------------------------------------------------------
 
@@ -241,7 +242,7 @@ def test_chicago_loads_into_neo4j_with_nothing_lost(
     rsvp, groups = _raw(meetup_dir)
     out = tmp_path / "meetup-chicago"
     result = convert_meetup(meetup_dir, "chicago", out)
-    report = load_converted(out, empty_graph, progress=False)
+    report = load_dataset(out, empty_graph, progress=False)
 
     # What should load, recomputed from the raw files: an event has a location when its venue
     # has one or its group has at least one event at a located venue (the fallback).

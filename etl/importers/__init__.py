@@ -6,6 +6,6 @@ two apart means an imported dataset can be inspected, diffed and re-loaded witho
 files, and every validation rule lives in one place (the loader), not once per source format.
 """
 
-from etl.importers.meetup import MeetupImport, convert_meetup, load_converted, meetup_files
+from etl.importers.meetup import MeetupImport, convert_meetup, meetup_files
 
-__all__ = ["MeetupImport", "convert_meetup", "load_converted", "meetup_files"]
+__all__ = ["MeetupImport", "convert_meetup", "meetup_files"]

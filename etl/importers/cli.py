@@ -96,46 +96,8 @@ def _print_conversion(result: MeetupImport) -> None:
 
 def _load(target: Path, result: MeetupImport) -> None:
     """Load the folder into the configured Neo4j and show what went in and what was refused."""
-    from neo4j.exceptions import AuthError, ServiceUnavailable
+    from etl.load.cli import load_and_report
 
-    from etl.importers.meetup import load_converted
-    from etl.load import DatabaseUnavailable, managed_server
-    from etl.read import DatasetError
-    from graph.connection import open_driver
-    from graph.settings import get_settings
-
-    settings = get_settings()
-    try:
-        with open_driver(settings) as driver:
-            report = load_converted(
-                target,
-                driver,
-                server=managed_server(settings),
-                database=settings.neo4j_database,
-                console=console,
-            )
-    except DatasetError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    except (DatabaseUnavailable, ServiceUnavailable, AuthError) as exc:
-        console.print(
-            f"[red]Cannot use Neo4j at {settings.bolt_uri}: {exc}[/red]\n"
-            "Start it with `eventgraph neo4j start` (or check EVENTGRAPH_NEO4J_URI / _PASSWORD); "
-            f"the dataset is written, so `eventgraph etl load {target}` finishes the job."
-        )
-        raise typer.Exit(3) from exc
-
-    table = Table(
-        "file", "read", "loaded", "rejected",
-        title=f"Loaded into Neo4j ({report.path} path, {report.seconds:.1f} s)",
-    )  # fmt: skip
-    for f in report.files:
-        style = "yellow" if f.rejected else None
-        table.add_row(f.name, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}", style=style)
-    table.add_row(
-        "total", f"{report.rows_read:,}", f"{report.rows_loaded:,}", f"{report.rows_rejected:,}",
-        style="bold",
-    )  # fmt: skip
-    console.print(table)
+    report = load_and_report(target)
     if report.rows_rejected or result.rejected:
         console.print(f"Rejected rows, each with its reason: {target / 'rejects'}/")

@@ -66,8 +66,8 @@ Decisions on messy rows (nothing disappears silently):
 
 Accounting: every RSVP line ends up either as one ``registrations.csv`` row or one
 ``rejects/import.csv`` row; the same for membership lines and ``follows.csv``. The loader then
-splits each written file into loaded rows and ``rejects/<file>.csv`` (:func:`load_converted`
-keeps ``rejects/import.csv`` although the loader rewrites that folder).
+splits each written file into loaded rows and ``rejects/<file>.csv`` (it rewrites only its own
+files there, so ``rejects/import.csv`` stays).
 """
 
 from __future__ import annotations
@@ -79,12 +79,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # the loader pulls in pandas/pyarrow/neo4j: imported only when loading
-    from neo4j import Driver
-
-    from etl.load import LoadReport
 
 RSVP_COLUMNS = (
     "memberId", "memberLat", "memberLon", "eventId", "eventTime", "eventYesRSVPCount", "groupId",
@@ -438,23 +432,3 @@ def convert_meetup(
 def _sort_id(value: str) -> tuple[int, int, str]:
     """Numeric ids in numeric order, then the others alphabetically (deterministic ties)."""
     return (0, int(value), "") if value.isdigit() else (1, 0, value)
-
-
-def load_converted(out: Path, driver: Driver, **load_options: Any) -> LoadReport:
-    """Load a converted folder with :func:`etl.load.load_dataset`, keeping ``rejects/import.csv``.
-
-    The loader rewrites ``rejects/`` from scratch (so stale rejects never linger); the importer's
-    own rejects are put back afterwards, whatever happens, so the folder always shows both the
-    rows the importer could not map and the rows the loader refused. ``load_options`` go to
-    ``load_dataset`` unchanged (``server``, ``database``, ``progress``, ...).
-    """
-    from etl.load import load_dataset
-
-    import_rejects = out / "rejects" / "import.csv"
-    saved = import_rejects.read_bytes() if import_rejects.is_file() else None
-    try:
-        return load_dataset(out, driver, **load_options)
-    finally:
-        if saved is not None:
-            import_rejects.parent.mkdir(parents=True, exist_ok=True)
-            import_rejects.write_bytes(saved)

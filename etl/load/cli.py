@@ -63,6 +63,24 @@ def load_command(
       2  bad folder, missing required file or column, or unreadable file
       3  the database is unreachable (or refuses the credentials)
     """
+    report = load_and_report(directory, strict=strict, batch_size=batch_size, allow_bulk=bulk)
+    if report.strict_failed:
+        console.print(
+            f"[red]--strict: {report.rows_rejected:,} rows rejected, nothing loaded.[/red] "
+            f"Reasons in {report.rejects_dir}/"
+        )
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def load_and_report(
+    directory: Path,
+    *,
+    strict: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    allow_bulk: bool = True,
+) -> LoadReport:
+    """Load ``directory`` into the configured Neo4j and print the summary table; every failure
+    becomes the documented exit code (shared by ``etl load`` and the importers)."""
     settings = get_settings()
     try:
         with open_driver(settings) as driver:
@@ -73,7 +91,7 @@ def load_command(
                 database=settings.neo4j_database,
                 strict=strict,
                 batch_size=batch_size,
-                allow_bulk=bulk,
+                allow_bulk=allow_bulk,
                 console=console,
             )
     except DatasetError as exc:
@@ -87,12 +105,7 @@ def load_command(
         console.print("Run the load again: it redoes the import.")
         raise typer.Exit(EXIT_UNREACHABLE) from exc
     _print_load(report)
-    if report.strict_failed:
-        console.print(
-            f"[red]--strict: {report.rows_rejected:,} rows rejected, nothing loaded.[/red] "
-            f"Reasons in {report.rejects_dir}/"
-        )
-        raise typer.Exit(EXIT_REJECTED)
+    return report
 
 
 def validate_command(
