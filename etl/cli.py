@@ -41,6 +41,14 @@ def generate(
         str | None,
         typer.Option(help="ISO time the timeline is built around (default: today, 00:00 UTC)."),
     ] = None,
+    upcoming_events: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="At least this many events start after --now (extra ones are drawn like the "
+            "rest, announced before it); default: the natural 5-7%.",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic social-event dataset with planted truth (see etl/synthetic)."""
     from etl.synthetic import generate as run_generator
@@ -52,11 +60,14 @@ def generate(
         raise typer.BadParameter(
             "needs a UTC offset, e.g. 2026-06-01T00:00:00+00:00", param_hint="--now"
         )
-    summary = run_generator(users, seed, out, fmt=fmt, now=at, progress=True)  # type: ignore[arg-type]
+    summary = run_generator(
+        users, seed, out, fmt=fmt, now=at, progress=True, upcoming_events=upcoming_events
+    )  # type: ignore[arg-type]
     table = Table("file", "rows", title=f"Synthetic dataset in {out}")
     for name, n in summary.rows.items():
         table.add_row(name, f"{n:,}")
     Console().print(table)
+    Console().print(f"{summary.upcoming:,} events start after {summary.now.isoformat()}")
 
 
 # Loading lives in etl/load/ (validation, reject files, the MERGE and bulk-import paths).

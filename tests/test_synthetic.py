@@ -495,3 +495,79 @@ def test_parquet_has_the_same_rows_as_csv_and_is_deterministic(world: dict,
                 assert str(table.schema.field(col).type) == "timestamp[ms, tz=UTC]", (name, col)
         pd.testing.assert_frame_equal(read_table(out, name), world["t"][name],
                                       check_exact=False, rtol=1e-12, obj=name)
+
+
+# ----------------------------------------------------------------------------- upcoming events -
+UPCOMING = 1500
+
+
+@pytest.fixture(scope="module")
+def upcoming_world(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The shared world's parameters with a large upcoming catalogue asked for."""
+    out = tmp_path_factory.mktemp("synthetic-upcoming") / "a"
+    summary = generate(N_USERS, SEED, out, "csv", NOW, progress=False, upcoming_events=UPCOMING)
+    return {"dir": out, "summary": summary,
+            "t": {name: read_table(out, name) for name in FILE_NAMES}}
+
+
+def test_upcoming_events_option_gives_that_many_valid_upcoming_events(
+        world: dict, upcoming_world: dict) -> None:
+    from etl.validate import validate_dataset
+
+    t, base = upcoming_world["t"], world["t"]
+    ev = t["events"]
+    up = ev[ev["start_time"] > NOW_S]
+    natural = (base["events"]["start_time"] > NOW_S).sum()
+    assert natural < UPCOMING
+    assert len(up) == UPCOMING == upcoming_world["summary"].upcoming
+    assert len(ev) == len(base["events"]) + UPCOMING - natural
+    # Announced before now, starting within the announced horizon, spread over the weeks.
+    assert (up["created_at"] < NOW_S).all()
+    assert (up["start_time"] < NOW_S + 61 * DAY_S).all()
+    weeks = (up["start_time"] - NOW_S) // (7 * DAY_S)
+    assert weeks.nunique() >= 8 and weeks.value_counts().max() < 0.3 * len(up)
+    # Same hosts, cities, categories and the same kinds of prices and capacities.
+    assert set(ev["host_id"]) <= set(base["hosts"]["id"])
+    assert set(up["city"]) == set(base["users"]["city"])
+    assert set(up["category"]) == set(base["events"]["category"])
+    assert 0.2 < (up["price"].astype(float) == 0).mean() < 0.5
+    assert up["capacity"].isna().any() and (up["capacity"].dropna() > 0).all()
+    assert up["title"].str.len().gt(0).all() and up["tags"].str.len().gt(0).all()
+    # The people are the same; the history barely moves; the new events are simulated.
+    for name in ("users", "hosts", "friendships"):
+        pd.testing.assert_frame_equal(t[name], base[name], obj=name)
+    regs = t["registrations"]
+    assert regs["event_id"].isin(set(up["id"])).sum() > 0
+    past = regs[~regs["event_id"].isin(set(up["id"]))]
+    base_past = base["registrations"][
+        ~base["registrations"]["event_id"].isin(set(base["events"]["id"][
+            base["events"]["start_time"] > NOW_S]))]
+    assert abs(len(past) / len(base_past) - 1) < 0.05
+    # Valid under the loader's rules.
+    dataset = validate_dataset(upcoming_world["dir"])
+    assert dataset.rows_rejected == 0
+    assert dataset.files["events"].rows_clean == len(ev)
+    params = json.loads((upcoming_world["dir"] / "truth" / "params.json").read_text())
+    assert params["upcoming_events"] == UPCOMING
+    # Attention is a budget: a crowded upcoming catalogue lowers each upcoming event's offset.
+    truth = pd.read_parquet(upcoming_world["dir"] / "truth" / "events.parquet")
+    later = truth["start_time"] > pd.Timestamp(NOW)
+    assert later.sum() == UPCOMING
+    assert truth["market_offset"][later].mean() < truth["market_offset"][~later].mean() - 1.0
+
+
+def test_upcoming_events_option_is_deterministic_and_off_below_the_natural_count(
+        world: dict, upcoming_world: dict, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    generate(N_USERS, SEED, again, "csv", NOW, progress=False, upcoming_events=UPCOMING)
+    for name in FILE_NAMES:
+        assert filecmp.cmp(upcoming_world["dir"] / f"{name}.csv", again / f"{name}.csv",
+                           shallow=False), name
+    # Asking for no more than the catalogue already has changes no data file.
+    few = tmp_path / "few"
+    generate(N_USERS, SEED, few, "csv", NOW, progress=False, upcoming_events=1)
+    for name in FILE_NAMES:
+        assert filecmp.cmp(world["dir"] / f"{name}.csv", few / f"{name}.csv",
+                           shallow=False), name
+    with pytest.raises(ValueError, match="upcoming_events"):
+        generate(100, 1, tmp_path / "x", progress=False, upcoming_events=-1)

@@ -15,6 +15,7 @@ weeks before the start. Events that would only be announced after `now` do not e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,8 +105,19 @@ def _venue_name(rng: np.random.Generator, kind: str, area: str) -> str:
 
 
 def build_catalog(rng: np.random.Generator, pop: Population, now_s: int,
-                  comp_ref_per_week: float, a_comp: float) -> Catalog:
-    """Draw hosts and events for the population's metros."""
+                  comp_ref_per_week: float, a_comp: float, upcoming_events: int | None = None,
+                  rng_upcoming: np.random.Generator | None = None) -> Catalog:
+    """Draw hosts and events for the population's metros.
+
+    `upcoming_events` (with its own stream `rng_upcoming`, so the rest of the world does not
+    change) asks for at least that many events starting after `now`: when the catalogue has
+    fewer, the missing ones are drawn like the others (same hosts, venues, vocabularies, prices,
+    capacities and time-of-week habits; announced before `now`, starting within the announced
+    horizon) and spread over the metros in proportion to their users. Attention is a budget: the
+    market offset of every upcoming event of a metro moves by -a_comp * ln(upcoming events now /
+    upcoming events without the extra ones), so users spread about as many registrations as
+    before over the larger choice instead of registering for each extra event as often.
+    """
     n_metros = len(METROS)
     users_per_metro = np.bincount(pop.metro, minlength=n_metros)
     target = np.round(users_per_metro * EVENTS_PER_USER).astype(np.int64)
@@ -124,6 +136,10 @@ def build_catalog(rng: np.random.Generator, pop: Population, now_s: int,
         rows.append(_events_for_metro(rng, m, int(target[m]), hosts, pop, now_s,
                                       timeline_start, tag_vecs))
     ev = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+    ev["extra"] = np.zeros(ev["start"].shape[0], dtype=bool)
+    if upcoming_events is not None:
+        ev = _add_upcoming(rng_upcoming, ev, upcoming_events, users_per_metro, hosts, now_s,
+                           timeline_start, tag_vecs)
 
     order = np.lexsort((ev["host"], ev["start"]))
     ev = {k: v[order] for k, v in ev.items()}
@@ -140,17 +156,25 @@ def build_catalog(rng: np.random.Generator, pop: Population, now_s: int,
                      dtype=object)
 
     weeks = (HISTORY_DAYS + FUTURE_DAYS) / 7.0
-    per_metro = np.bincount(ev["metro"], minlength=n_metros).astype(np.float64)
+    extra = ev["extra"]
+    per_metro = np.bincount(ev["metro"][~extra], minlength=n_metros).astype(np.float64)
     market = np.where(per_metro > 0,
                       -a_comp * np.log(np.maximum(per_metro, 1.0) / weeks / comp_ref_per_week),
                       0.0)
+    event_market = market[ev["metro"]]
+    if extra.any():
+        upcoming = ev["start"] > now_s
+        up_all = np.bincount(ev["metro"][upcoming], minlength=n_metros)
+        up_base = np.bincount(ev["metro"][upcoming & ~extra], minlength=n_metros)
+        crowding = np.log(np.maximum(up_all, 1) / np.maximum(up_base, 1))
+        event_market = event_market - a_comp * np.where(upcoming, crowding[ev["metro"]], 0.0)
     currency = np.array([METROS[m].currency for m in ev["metro"]], dtype=object)
     fx = np.array([EUR_PER_UNIT[c] for c in currency])
     price_eur = np.nan_to_num(ev["price"]) * fx
     latents = EventLatents(
         lat=ev["lat"], lon=ev["lon"], category=ev["category"], style=ev["style"],
         price_eur=price_eur, slot=ev["slot"], host_quality=hosts["quality"][ev["host"]],
-        appeal=ev["appeal"], market_offset=market[ev["metro"]])
+        appeal=ev["appeal"], market_offset=event_market)
     return Catalog(
         host_ids=make_ids("h", n_hosts, 5), host_name=hosts["name"], host_kind=hosts["kind"],
         host_user=hosts["user"], host_metro=hosts["metro"], host_quality=hosts["quality"],
@@ -161,6 +185,31 @@ def build_catalog(rng: np.random.Generator, pop: Population, now_s: int,
         start=ev["start"], end=ev["end"], created=ev["created"], price=ev["price"],
         currency=currency, capacity=ev["capacity"], lat=ev["lat"], lon=ev["lon"],
         slot=ev["slot"], latents=latents, market_offset_by_metro=market)
+
+
+def _add_upcoming(rng: np.random.Generator | None, ev: dict[str, np.ndarray], wanted: int,
+                  users_per_metro: np.ndarray, hosts: dict[str, Any], now_s: int,
+                  timeline_start: int, tag_vecs: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """`ev` plus enough extra upcoming events (flagged `extra`) for `wanted` to start after now."""
+    if rng is None:
+        raise ValueError("upcoming_events needs its own random stream (rng_upcoming)")
+    if wanted < 0:
+        raise ValueError(f"upcoming_events must be >= 0, got {wanted}")
+    missing = wanted - int((ev["start"] > now_s).sum())
+    if missing <= 0:
+        return ev
+    # Largest remainder: exactly `missing` events, in proportion to each metro's users.
+    share = missing * users_per_metro / users_per_metro.sum()
+    alloc = np.floor(share).astype(np.int64)
+    rest = missing - int(alloc.sum())
+    alloc[np.argsort(-(share - alloc), kind="stable")[:rest]] += 1
+    rows = [ev]
+    for m in np.flatnonzero(alloc):
+        extra = _upcoming_for_metro(rng, int(m), int(alloc[m]), hosts, now_s, timeline_start,
+                                    tag_vecs)
+        extra["extra"] = np.ones(int(alloc[m]), dtype=bool)
+        rows.append(extra)
+    return {k: np.concatenate([r[k] for r in rows]) for k in ev}
 
 
 def _build_hosts(rng: np.random.Generator, pop: Population, target: np.ndarray
@@ -301,9 +350,47 @@ def _start_days(rng: np.random.Generator, n: int, timeline_start: int) -> np.nda
 def _events_for_metro(rng: np.random.Generator, m: int, target: int,
                       hosts: dict[str, Any], pop: Population, now_s: int,
                       timeline_start: int, tag_vecs: list[np.ndarray]) -> dict[str, np.ndarray]:
+    n = int(np.ceil(target * 1.6)) + 5
+    sched = _draw_schedule(rng, m, n, hosts, lambda k: _start_days(rng, k, timeline_start),
+                           timeline_start)
+    visible = (sched["created"] < now_s - 60) & (sched["start"] >= timeline_start) & (
+        sched["start"] < now_s + FUTURE_DAYS * DAY_S)
+    keep = np.flatnonzero(visible)
+    if keep.size > target:
+        keep = np.sort(rng.choice(keep, size=target, replace=False))
+    return _dress_events(rng, m, {k: v[keep] for k, v in sched.items()}, hosts, tag_vecs)
+
+
+def _upcoming_for_metro(rng: np.random.Generator, m: int, target: int,
+                        hosts: dict[str, Any], now_s: int, timeline_start: int,
+                        tag_vecs: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """`target` more events of metro `m` that start in the weeks after `now` and were
+    announced before it: the ordinary schedule (hosts' habits, category slots, lead times)
+    with start days drawn over the announced horizon, kept only when already visible."""
+    parts: list[dict[str, np.ndarray]] = []
+    have = 0
+    first_day = HISTORY_DAYS - 6  # a week's shift to the host's weekday can land after now
+    while have < target:
+        n = int(np.ceil((target - have) * 2.5)) + 10
+        sched = _draw_schedule(
+            rng, m, n, hosts,
+            lambda k: rng.integers(first_day, HISTORY_DAYS + FUTURE_DAYS, k), timeline_start)
+        ok = np.flatnonzero((sched["created"] < now_s - 60) & (sched["start"] > now_s)
+                            & (sched["start"] < now_s + FUTURE_DAYS * DAY_S))
+        parts.append({k: v[ok] for k, v in sched.items()})
+        have += ok.size
+    sched = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    keep = np.sort(rng.choice(have, size=target, replace=False))
+    return _dress_events(rng, m, {k: v[keep] for k, v in sched.items()}, hosts, tag_vecs)
+
+
+def _draw_schedule(rng: np.random.Generator, m: int, n: int, hosts: dict[str, Any],
+                   start_days: Callable[[int], np.ndarray], timeline_start: int
+                   ) -> dict[str, np.ndarray]:
+    """`n` candidate events of metro `m`: host, category, local-time slot, start, end and
+    announcement (`start_days(n)` picks the timeline day each one falls in)."""
     metro = METROS[m]
     host_idx = np.flatnonzero(hosts["metro"] == m)
-    n = int(np.ceil(target * 1.6)) + 5
     w = hosts["activity"][host_idx]
     host = host_idx[rng.choice(host_idx.size, size=n, p=w / w.sum())]
 
@@ -315,7 +402,7 @@ def _events_for_metro(rng: np.random.Generator, m: int, target: int,
     category[off] = rng.integers(0, N_CATEGORIES, int(off.sum()))
 
     # When: the host's habit or the category's usual slots, in local time.
-    day = _start_days(rng, n, timeline_start)
+    day = start_days(n)
     habit = rng.random(n) < hosts["habit"][host]
     slot = np.where(habit, hosts["usual_slot"][host], 0)
     weekday = np.where(habit, hosts["usual_wd"][host], 0)
@@ -346,14 +433,17 @@ def _events_for_metro(rng: np.random.Generator, m: int, target: int,
                          rng.uniform(30.0, 90.0, n))
     lead_s = np.maximum(lead_days * DAY_S, 0.5 * DAY_S).astype(np.int64)
     created = start - lead_s
-    visible = (created < now_s - 60) & (start >= timeline_start) & (
-        start < now_s + FUTURE_DAYS * DAY_S)
-    keep = np.flatnonzero(visible)
-    if keep.size > target:
-        keep = np.sort(rng.choice(keep, size=target, replace=False))
-    (host, category, slot, start, end, created) = (
-        host[keep], category[keep], slot[keep], start[keep], end[keep], created[keep])
-    n = keep.size
+    return {"host": host, "category": category, "slot": slot, "start": start, "end": end,
+            "created": created}
+
+
+def _dress_events(rng: np.random.Generator, m: int, sched: dict[str, np.ndarray],
+                  hosts: dict[str, Any], tag_vecs: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Venue, price, capacity, style, tags, title and description of scheduled events."""
+    metro = METROS[m]
+    host, category, slot = sched["host"], sched["category"], sched["slot"]
+    start, end, created = sched["start"], sched["end"], sched["created"]
+    n = host.size
 
     # Where: one of the host's venues, or a one-off location in the metro.
     lat = np.zeros(n)

@@ -45,6 +45,8 @@ class GenerationSummary:
     rows: dict[str, int]
     elapsed_s: float
     files: dict[str, Path] = field(default_factory=dict)
+    #: Events starting after `now` (counted whether or not `upcoming_events` was asked for).
+    upcoming: int = 0
 
     def __str__(self) -> str:
         counts = ", ".join(f"{k} {v:,}" for k, v in self.rows.items())
@@ -105,7 +107,7 @@ class _Progress:
 
 def generate(n_users: int, seed: int, out: Path,
              fmt: Literal["csv", "parquet"] = "csv", now: datetime | None = None,
-             progress: bool = True) -> GenerationSummary:
+             progress: bool = True, upcoming_events: int | None = None) -> GenerationSummary:
     """Generate a synthetic dataset of `n_users` users into `out`, plus `out/truth/`.
 
     Files follow the ETL contract (DESIGN.md, "The input format"): users, hosts, events,
@@ -113,14 +115,21 @@ def generate(n_users: int, seed: int, out: Path,
     (default: today 00:00 UTC) ends the history: about 18 months of past events and registrations
     before it, and events announced for the next two months with the registrations made so far.
     Other-format files of the same names in `out` are removed so the folder is one dataset.
+
+    `upcoming_events` (default: off, the natural ~7% of events) asks for at least that many
+    events starting after `now`, for serving benchmarks that need a large upcoming catalogue:
+    the missing ones are drawn like the rest and simulated with everything else (see
+    `catalog.build_catalog`). Same (n_users, seed, now, upcoming_events), same files.
     """
-    summary, _ = run_generation(n_users, seed, Path(out), fmt, now, progress)
+    summary, _ = run_generation(n_users, seed, Path(out), fmt, now, progress,
+                                upcoming_events=upcoming_events)
     return summary
 
 
 def run_generation(n_users: int, seed: int, out: Path, fmt: Format = "csv",
                    now: datetime | None = None, progress: bool = False,
-                   params: ChoiceParams | None = None, decision_log_rate: float = 0.0
+                   params: ChoiceParams | None = None, decision_log_rate: float = 0.0,
+                   upcoming_events: int | None = None
                    ) -> tuple[GenerationSummary, DecisionLog | None]:
     """`generate` with the knobs tests need: custom parameters and a decision log sample.
 
@@ -131,13 +140,17 @@ def run_generation(n_users: int, seed: int, out: Path, fmt: Format = "csv",
         raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
     if n_users < MIN_USERS:
         raise ValueError(f"n_users must be at least {MIN_USERS}, got {n_users}")
+    if upcoming_events is not None and upcoming_events < 0:
+        raise ValueError(f"upcoming_events must be >= 0, got {upcoming_events}")
     params = params or ChoiceParams()
     started = time.perf_counter()
     now_dt = _normalise_now(now)
     now_s = int(now_dt.timestamp())
     out.mkdir(parents=True, exist_ok=True)
-    seeds = np.random.SeedSequence(seed).spawn(5)
-    rng_pop, rng_cat, rng_sim, rng_salt, rng_log = (np.random.default_rng(s) for s in seeds)
+    # Children 0-4 are the same whatever the count, so the sixth stream changes nothing else.
+    seeds = np.random.SeedSequence(seed).spawn(6)
+    rng_pop, rng_cat, rng_sim, rng_salt, rng_log, rng_up = (
+        np.random.default_rng(s) for s in seeds)
     log = DecisionLog() if decision_log_rate > 0 else None
 
     bars = _Progress(progress)
@@ -146,7 +159,8 @@ def run_generation(n_users: int, seed: int, out: Path, fmt: Format = "csv",
         pop = build_population(rng_pop, n_users, now_s, now_dt.year)
         step(1)
         step = bars.task("hosts & events", 1)
-        cat = build_catalog(rng_cat, pop, now_s, params.comp_ref_per_week, params.a_comp)
+        cat = build_catalog(rng_cat, pop, now_s, params.comp_ref_per_week, params.a_comp,
+                            upcoming_events=upcoming_events, rng_upcoming=rng_up)
         step(1)
         sim = Simulation(rng_sim, pop, cat, params, now_s,
                          salt=int(rng_salt.integers(0, 2**63 - 1)), log=log,
@@ -164,12 +178,13 @@ def run_generation(n_users: int, seed: int, out: Path, fmt: Format = "csv",
             files[name] = write_table(table, out, name, fmt, TIME_COLUMNS[name])
             write_bar(i + 1)
         write_truth(out, pop=pop, cat=cat, params=params, seed=seed, now=now_dt,
-                    n_users=n_users)
+                    n_users=n_users, upcoming_events=upcoming_events)
         write_bar(len(tables) + 1)
     summary = GenerationSummary(
         out=out, fmt=fmt, n_users=n_users, seed=seed, now=now_dt,
         rows={name: t.num_rows for name, t in tables.items()},
-        elapsed_s=time.perf_counter() - started, files=files)
+        elapsed_s=time.perf_counter() - started, files=files,
+        upcoming=int((cat.start > now_s).sum()))
     return summary, log
 
 

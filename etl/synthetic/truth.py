@@ -181,8 +181,12 @@ def _utc_ts(seconds: np.ndarray) -> pa.Array:
 
 
 def write_truth(out_dir: Path, *, pop: Any, cat: Any, params: ChoiceParams, seed: int,
-                now: datetime, n_users: int) -> Path:
-    """Write `out_dir/truth/` (see the module docstring). `pop`/`cat` are the generator's."""
+                now: datetime, n_users: int, upcoming_events: int | None = None) -> Path:
+    """Write `out_dir/truth/` (see the module docstring). `pop`/`cat` are the generator's.
+
+    `upcoming_events` (the generator's option) is recorded in `params.json` only when set, so
+    datasets generated without it keep their exact bytes.
+    """
     tdir = out_dir / TRUTH_DIR
     tdir.mkdir(parents=True, exist_ok=True)
     cats = vocab.CATEGORY_NAMES
@@ -270,6 +274,8 @@ def write_truth(out_dir: Path, *, pop: Any, cat: Any, params: ChoiceParams, seed
         },
         "simulation_state_time": "00:00 UTC of the decision's day",
     }
+    if upcoming_events is not None:
+        meta["upcoming_events"] = int(upcoming_events)
     (tdir / "params.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
                                       encoding="utf-8")
     return tdir
