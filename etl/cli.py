@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli import register as register_api_commands
 from etl.importers.cli import import_app
 from gnn.cli import register as register_gnn_commands
 from graph.cli import graph_app, neo4j_app
@@ -29,6 +30,7 @@ etl_app = typer.Typer(help="Generate, validate, load and import datasets.", no_a
 app.add_typer(etl_app, name="etl")
 etl_app.add_typer(import_app, name="import")
 register_gnn_commands(app)
+register_api_commands(app)
 
 
 @etl_app.command()

@@ -104,6 +104,47 @@ class Candidate(NamedTuple):
     #: Registrations (any status) made up to now, where the query counted them (events that
     #: came through nearby, category or popular); None for the others.
     popularity: int | None = None
+    host_id: str | None = None
+    host_name: str | None = None
+    price: float | None = None
+    city: str | None = None
+
+
+class PastEvent(NamedTuple):
+    """One of the user's going registrations (at or before now) and its event's attributes."""
+
+    event_id: str
+    at_ms: float
+    start_ms: float | None
+    category: str | None
+    lat: float | None
+    lon: float | None
+    price: float | None
+    host_id: str | None
+
+
+@dataclass(slots=True)
+class UserProfile:
+    """What the pair features need to know about the user as of ``now`` (``profile=True``)."""
+
+    lat: float | None
+    lon: float | None
+    went: list[PastEvent]
+    #: (event id, viewed at in epoch ms, count) of the user's views up to now.
+    views: list[tuple[str, float | None, int | None]]
+    followed_host_ids: list[str]
+
+    @classmethod
+    def from_record(cls, value: Mapping[str, Any] | None) -> UserProfile | None:
+        if value is None:
+            return None
+        return cls(
+            lat=value["lat"],
+            lon=value["lon"],
+            went=[PastEvent(*row) for row in value["went"]],
+            views=[(v[0], v[1], v[2]) for v in value["views"]],
+            followed_host_ids=list(value["follows"]),
+        )
 
 
 @dataclass(slots=True)
@@ -116,6 +157,8 @@ class CandidateSet:
     now: datetime | None = None
     #: The radius actually searched (after the cap), in km.
     radius_km: float | None = None
+    #: The user's profile, when asked for (``profile=True``) and the user is known.
+    profile: UserProfile | None = None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -171,6 +214,7 @@ def candidate_parameters(
     horizon_days: float = 30,
     limit: int = 500,
     per_source: int | None = None,
+    profile: bool = False,
 ) -> dict[str, Any]:
     """The parameters of ``candidates.cypher`` (also used by tests to PROFILE the same query)."""
     if limit < 1:
@@ -194,6 +238,7 @@ def candidate_parameters(
         "limit": int(limit),
         "fav_categories": FAVOURITE_CATEGORIES,
         "host_events": HOST_EVENTS,
+        "profile": bool(profile),
     }
 
 
@@ -205,7 +250,8 @@ _SOURCE_SETS: tuple[frozenset[str], ...] = tuple(
 
 def _candidate(item: list[Any]) -> Candidate:
     (event_id, mask, start_ms, title, category, lat, lon, distance_m, friends_going, friends,
-     invited_by, invited_names, host_attended, follows_host, popularity) = item  # fmt: skip
+     invited_by, invited_names, host_attended, follows_host, popularity, host, price,
+     city) = item  # fmt: skip
     return Candidate(
         event_id,
         _SOURCE_SETS[mask],
@@ -223,17 +269,29 @@ def _candidate(item: list[Any]) -> Candidate:
         host_attended,
         follows_host,
         popularity,
+        None if host is None else host[0],
+        None if host is None else host[1],
+        None if price is None else float(price),
+        city,
     )
 
 
 def _run(
     driver: Driver, params: dict[str, Any], database: str | None
-) -> list[tuple[str | None, bool, list[Candidate]]]:
+) -> list[tuple[str | None, bool, list[Candidate], UserProfile | None]]:
     # An auto-commit read: RUN and PULL go out together, one round trip (a managed transaction
     # would add BEGIN/COMMIT). The statement only reads, so there is nothing to retry halfway.
     with driver.session(database=database, default_access_mode=READ_ACCESS) as session:
         records = list(session.run(query("candidates"), params))
-    return [(r["user_id"], r["known_user"], [_candidate(i) for i in r["items"]]) for r in records]
+    return [
+        (
+            r["user_id"],
+            r["known_user"],
+            [_candidate(i) for i in r["items"]],
+            UserProfile.from_record(r["profile"]),
+        )
+        for r in records
+    ]
 
 
 def candidates_for(
@@ -247,6 +305,7 @@ def candidates_for(
     horizon_days: float = 30,
     limit: int = 500,
     per_source: int | None = None,
+    profile: bool = False,
     database: str | None = None,
 ) -> CandidateSet:
     """At most ``limit`` distinct upcoming events for ``user_id`` as of ``now`` (one query).
@@ -254,7 +313,8 @@ def candidates_for(
     ``lat``/``lon`` replace the user's home as the origin of nearby, category and popular; for
     an unknown (or ``None``) user id they make a newcomer request: nearby and popular only, with
     ``known_user=False``. An unknown user without lat/lon gets an empty set (``known_user=False``),
-    for the caller to turn into a 404. A naive ``now`` is taken as UTC.
+    for the caller to turn into a 404. A naive ``now`` is taken as UTC. ``profile=True`` also
+    returns the user's ``UserProfile`` (what feature assembly needs), in the same round trip.
     """
     _check_location(lat, lon)
     params = candidate_parameters(
@@ -264,14 +324,16 @@ def candidates_for(
         horizon_days=horizon_days,
         limit=limit,
         per_source=per_source,
+        profile=profile,
     )
-    ((_, known, items),) = _run(driver, params, database)
+    ((_, known, items, user_profile),) = _run(driver, params, database)
     return CandidateSet(
         user_id=user_id,
         known_user=known,
         items=items,
         now=params["now"],
         radius_km=params["radius_m"] / 1000.0,
+        profile=user_profile,
     )
 
 
@@ -280,7 +342,9 @@ def warm_up(driver: Driver, database: str | None = None) -> None:
 
     A newcomer at (0, 0) and the current time: cheap to answer, same parameter types.
     """
-    candidates_for(driver, None, datetime.now(UTC), lat=0.0, lon=0.0, database=database)
+    now = datetime.now(UTC)
+    candidates_for(driver, None, now, lat=0.0, lon=0.0, database=database)
+    candidates_for(driver, None, now, lat=0.0, lon=0.0, profile=True, database=database)
 
 
 def candidates_for_many(
@@ -323,7 +387,7 @@ def candidates_for_many(
         radius = params["radius_m"] / 1000.0
         return [
             CandidateSet(uid, known, items, now=params["now"], radius_km=radius)
-            for uid, known, items in _run(driver, params, database)
+            for uid, known, items, _ in _run(driver, params, database)
         ]
 
     out: dict[str, CandidateSet] = {}

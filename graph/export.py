@@ -36,6 +36,16 @@ class GraphTables:
         return {f.name: len(getattr(self, f.name)) for f in fields(self)}
 
 
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times as float epoch ms (NaN where absent), ids as Python strings."""
+    for column in frame.columns:
+        if column in _TIME_COLUMNS:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(np.float64)
+        elif column.endswith("id") or column == "id":
+            frame[column] = frame[column].astype("string").astype(object)
+    return frame
+
+
 def read_table(
     driver: Driver, name: str, database: str | None = None, fetch_size: int = 20_000
 ) -> pd.DataFrame:
@@ -44,12 +54,17 @@ def read_table(
         result = session.run(query(f"export_{name}"))
         keys = result.keys()
         frame = pd.DataFrame.from_records(result.values(), columns=keys)
-    for column in frame.columns:
-        if column in _TIME_COLUMNS:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(np.float64)
-        elif column.endswith("id") or column == "id":
-            frame[column] = frame[column].astype("string").astype(object)
-    return frame
+    return _typed(frame)
+
+
+def read_by_ids(
+    driver: Driver, kind: str, ids: list[str], database: str | None = None
+) -> pd.DataFrame:
+    """Some users or events (``kind`` "user" or "event") with the columns of their export."""
+    records, _, keys = driver.execute_query(
+        query(f"{kind}_attributes"), {"ids": list(ids)}, database_=database, routing_="r"
+    )
+    return _typed(pd.DataFrame.from_records([r.values() for r in records], columns=keys))
 
 
 def export_graph(driver: Driver, database: str | None = None) -> GraphTables:

@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         default=None, description="Key that write endpoints require in the X-API-Key header."
     )
+    api_host: str = Field(default="127.0.0.1", description="Interface `eventgraph serve` binds.")
+    api_port: int = Field(default=8000, description="Port `eventgraph serve` listens on.")
+    api_neo4j_timeout_s: float = Field(
+        default=1.0,
+        description="How long a request waits for Neo4j (connecting, or a pooled connection) "
+        "before it answers 503.",
+    )
+    api_candidates: int = Field(
+        default=500, description="Candidates scored per recommendation request."
+    )
 
     @property
     def neo4j_home(self) -> Path:

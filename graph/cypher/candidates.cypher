@@ -4,7 +4,8 @@
 // Parameters: $requests [{user_id, lat, lon}], $now and $until (datetimes; $now is the replay
 // moment, never the server's clock), $radius_m (already capped), $region_m (>= $radius_m: the
 // area of the popular and category sources), $quota (slots per source), $limit (slots in all),
-// $fav_categories (favourite categories used), $host_events (events read per host).
+// $fav_categories (favourite categories used), $host_events (events read per host), $profile
+// (also return the user's profile for feature assembly).
 //
 // Time: every fact is read as of $now: registrations, invitations and follows at or before it.
 // Every source keeps upcoming events only: start in ($now, $until], not cancelled, not already
@@ -48,8 +49,9 @@ CALL (live, u, origin) {
 
   // --- friends: their going registrations, aggregated once per event -------------------------
   CALL (u, answered) {
-    OPTIONAL MATCH (u)-[:FRIENDS_WITH]-(f:User)-[r:REGISTERED]->(e:Event)
+    OPTIONAL MATCH (u)-[fw:FRIENDS_WITH]-(f:User)-[r:REGISTERED]->(e:Event)
     WHERE f <> u AND r.at <= $now AND coalesce(r.status, 'going') = 'going'
+      AND (fw.since IS NULL OR fw.since <= $now)
       AND e.start_time > $now AND e.start_time <= $until
       AND NOT coalesce(e.status, '') IN ['cancelled', 'canceled']
       AND NOT e IN answered
@@ -181,7 +183,28 @@ CALL (live, u, origin) {
     coalesce(friends_going, 0), coalesce(friends, []),
     coalesce(invited_by, []),
     [b IN coalesce(invited_by, []) | head(COLLECT { MATCH (x:User {id: b}) RETURN x.name })],
-    coalesce(host_attended, 0), coalesce(follows_host, 0) > 0, popularity
+    coalesce(host_attended, 0), coalesce(follows_host, 0) > 0, popularity,
+    head(COLLECT { MATCH (e)<-[:HOSTS]-(h:Host) RETURN [h.id, h.name] }), e.price, e.city
   ]) AS items
 }
-RETURN req.user_id AS user_id, u IS NOT NULL AS known_user, items
+// With $profile (the API asks for it): what the pair features need to know about the user as of
+// now: home, going registrations with their events' attributes, views, followed hosts.
+CALL (u) {
+  RETURN CASE WHEN $profile AND u IS NOT NULL THEN {
+    lat: u.location.latitude, lon: u.location.longitude,
+    went: COLLECT {
+      MATCH (u)-[r:REGISTERED]->(pe:Event)
+      WHERE r.at <= $now AND coalesce(r.status, 'going') = 'going'
+      RETURN [pe.id, r.at.epochMillis, pe.start_time.epochMillis, pe.category,
+              pe.location.latitude, pe.location.longitude, pe.price,
+              head(COLLECT { MATCH (pe)<-[:HOSTS]-(h:Host) RETURN h.id })]
+    },
+    views: COLLECT {
+      MATCH (u)-[v:VIEWED]->(ve:Event) WHERE v.at <= $now RETURN [ve.id, v.at.epochMillis, v.count]
+    },
+    follows: COLLECT {
+      MATCH (u)-[f:FOLLOWS]->(h:Host) WHERE f.at IS NULL OR f.at <= $now RETURN h.id
+    }
+  } END AS profile
+}
+RETURN req.user_id AS user_id, u IS NOT NULL AS known_user, items, profile

@@ -1,0 +1,479 @@
+"""Scoring live requests with a trained model: embeddings, feature assembly, one batched call.
+
+``ServingModel.from_graph(model_dir, driver)`` loads the model folder, reads the graph once
+(``graph.export``) and embeds every node as of that moment (the **snapshot**). A request then
+needs no graph-wide work:
+
+1. **Candidates** come from ``graph.candidates.candidates_for(..., profile=True)``: one Cypher
+   round trip that also returns the user's profile (home, going registrations with their events,
+   views, followed hosts) and, per candidate, the facts of the moment (friends going, invited).
+2. **Features**: ``assemble`` turns that answer into a small ``History`` (one user, the candidate
+   and past events) and calls the one feature implementation, ``gnn.features.pair_features``,
+   on it. Only four aggregates are not the user's own: friends going (from the query) and the
+   event/host counters (going registrations, declines, responses), which the snapshot counted
+   with the same ``History`` code and ``record_registration`` keeps current on every write.
+   Offline (training, evaluation) the same function reads a ``History`` of the whole graph; a
+   test checks that both give the same matrix.
+3. **Scores**: one ``EventRecommender.decode`` call for all candidates.
+
+Nodes the snapshot has not seen (an event or user created since) are embedded **inductively**:
+their input features and their links to the host, category and city (whose layer states the
+snapshot keeps) go through the encoder's layers for that one node, exactly as the full-graph
+forward pass would compute a node with those neighbours (tested against it). No retraining.
+
+Thread safety: requests run in a thread pool; the counters and the embedding caches change under
+one lock, scoring reads them without it (a dict read is atomic in CPython).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+from neo4j import Driver
+from torch import Tensor
+from torch_geometric.data import HeteroData
+
+from gnn.data import FeatureEncoder, _event_features, _user_features, build_hetero_data
+from gnn.features import FEATURE_NAMES, pair_features
+from gnn.history import Catalog, History
+from gnn.model import EventRecommender
+from gnn.model_ranker import GNNRanker
+from graph.candidates import CandidateSet, UserProfile
+from graph.export import GraphTables, export_graph, read_by_ids
+
+#: Columns of the tables ``assemble`` builds (the ones ``Catalog``/``History`` read).
+_EVENT_COLUMNS = (
+    "id",
+    "host_id",
+    "category",
+    "city",
+    "start_time",
+    "created_at",
+    "lat",
+    "lon",
+    "price",
+)
+_EMPTY = {
+    "friendships": ("user_id", "friend_id", "since"),
+    "ratings": ("user_id", "event_id", "stars", "at"),
+}
+#: The id a newcomer (a location, no account) gets inside the per-request History.
+NEWCOMER_ID = "\x00newcomer"
+
+
+def layer_states(
+    model: EventRecommender, x_dict: dict[str, Tensor], edge_index_dict: dict[Any, Tensor]
+) -> list[dict[str, Tensor]]:
+    """Every node's state before the first layer and after each layer (eval mode, no dropout).
+
+    The same computation as ``HeteroSAGEEncoder.forward``; the last entry equals
+    ``model.embed(...)`` (tests/test_inference.py checks it), the others let ``embed_node``
+    run one new node through the layers.
+    """
+    enc = model.encoder
+    with torch.no_grad():
+        h = {t: torch.relu(enc.input[t](x)) for t, x in x_dict.items()}
+        states = [h]
+        for conv, norms in zip(enc.convs, enc.norms, strict=True):
+            out = conv(h, edge_index_dict)
+            h = {t: norms[t](h[t] + torch.relu(out[t])) if t in out else h[t] for t in h}
+            states.append(h)
+    return states
+
+
+@dataclass
+class Counters:
+    """Event and host aggregates that are not the user's own, kept current on every write."""
+
+    event_going: dict[str, float] = field(default_factory=dict)
+    event_declined: dict[str, float] = field(default_factory=dict)
+    event_responses: dict[str, float] = field(default_factory=dict)
+    host_going: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_history(cls, history: History) -> Counters:
+        c = history.catalog
+        responses = np.asarray(history.responded.sum(axis=0)).ravel()
+        return cls(
+            event_going=dict(zip(c.event_ids, history.event_popularity.tolist(), strict=True)),
+            event_declined=dict(zip(c.event_ids, history.declined_per_event.tolist(), strict=True)),
+            event_responses=dict(zip(c.event_ids, responses.tolist(), strict=True)),
+            host_going=dict(zip(c.host_ids, history.host_popularity.tolist(), strict=True)),
+        )
+
+
+@dataclass
+class Scored:
+    """The model's view of one candidate set: features, probabilities, timings."""
+
+    event_ids: list[str]
+    features: np.ndarray  # (n, N_FEATURES), the pair features
+    scores: np.ndarray  # (n,), probability of registering (sigmoid of the logit)
+    timings_ms: dict[str, float]
+
+
+class ServingModel:
+    """A trained model plus a snapshot of the graph's embeddings and counters."""
+
+    def __init__(
+        self,
+        model: EventRecommender,
+        encoder: FeatureEncoder,
+        meta: dict[str, Any],
+        tables: GraphTables,
+        now_ms: float,
+    ) -> None:
+        self.model = model
+        self.encoder = encoder
+        self.meta = meta
+        self.version = str(meta.get("version", "unknown"))
+        threads = int(meta.get("train", {}).get("threads", 1))
+        torch.set_num_threads(max(threads, 1))
+        self.snapshot_ms = float(now_ms)
+        self.catalog = Catalog.from_tables(tables)
+        history = History.at(tables, self.catalog, now_ms)
+        data: HeteroData = build_hetero_data(history, encoder)
+        self.edge_types = list(data.edge_index_dict)
+        self.states = layer_states(model, data.x_dict, data.edge_index_dict)
+        emb = self.states[-1]
+        self._user_emb: dict[str, Tensor] = dict(
+            zip(self.catalog.user_ids, emb["user"], strict=True)
+        )
+        self._event_emb: dict[str, Tensor] = dict(
+            zip(self.catalog.event_ids, emb["event"], strict=True)
+        )
+        self.counters = Counters.from_history(history)
+        self._event_host: dict[str, str | None] = dict(
+            zip(self.catalog.event_ids, self.catalog.events["host_id"], strict=True)
+        )
+        self._lock = threading.Lock()
+        self._category_row = {name: i for i, name in enumerate(self.catalog.categories)}
+        self._city_row = {name: i for i, name in enumerate(self.catalog.cities)}
+        self._host_row = {hid: i for i, hid in enumerate(self.catalog.host_ids)}
+
+    # --- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_graph(
+        cls,
+        model_dir: Path,
+        driver: Driver,
+        database: str | None = None,
+        now_ms: float | None = None,
+    ) -> ServingModel:
+        """Load ``model_dir`` and embed the graph as it is in Neo4j now (or at ``now_ms``)."""
+        ranker = GNNRanker.load(Path(model_dir))
+        assert ranker.model is not None and ranker.encoder is not None
+        tables = export_graph(driver, database)
+        now = time.time() * 1000.0 if now_ms is None else float(now_ms)
+        return cls(ranker.model, ranker.encoder, ranker.meta, tables, now)
+
+    @property
+    def n_users(self) -> int:
+        return len(self._user_emb)
+
+    @property
+    def n_events(self) -> int:
+        return len(self._event_emb)
+
+    # --- writes ------------------------------------------------------------------------------
+    def record_registration(
+        self, event_id: str, host_id: str | None, previous: str | None, status: str
+    ) -> None:
+        """Update the counters for a registration written with ``status`` (was ``previous``)."""
+        if previous == status:
+            return
+        with self._lock:
+            c = self.counters
+            host = host_id if host_id is not None else self._event_host.get(event_id)
+            delta_going = float(status == "going") - float(previous == "going")
+            c.event_going[event_id] = c.event_going.get(event_id, 0.0) + delta_going
+            if host is not None:
+                c.host_going[host] = c.host_going.get(host, 0.0) + delta_going
+            c.event_declined[event_id] = (
+                c.event_declined.get(event_id, 0.0)
+                + float(status == "declined")
+                - float(previous == "declined")
+            )
+            if previous is None:
+                c.event_responses[event_id] = c.event_responses.get(event_id, 0.0) + 1.0
+
+    def forget_events(self, event_ids: Iterable[str]) -> None:
+        """Drop cached embeddings (an event changed): they are computed again on next use."""
+        with self._lock:
+            for eid in event_ids:
+                self._event_emb.pop(eid, None)
+                self._event_host.pop(eid, None)
+
+    def forget_users(self, user_ids: Iterable[str]) -> None:
+        with self._lock:
+            for uid in user_ids:
+                self._user_emb.pop(uid, None)
+
+    # --- inductive embeddings ----------------------------------------------------------------
+    def embed_node(self, node_type: str, x: Tensor, neighbours: dict[Any, list[int]]) -> Tensor:
+        """The final embedding of one node not in the snapshot, from its input features ``x``
+        ([1, F]) and its neighbours (snapshot rows per incoming edge type)."""
+        enc = self.model.encoder
+        incoming = [et for et in self.edge_types if et[2] == node_type]
+        with torch.no_grad():
+            h = torch.relu(enc.input[node_type](x))
+            for layer, (conv, norms) in enumerate(zip(enc.convs, enc.norms, strict=True)):
+                total: Tensor | None = None
+                for et in incoming:
+                    rows = neighbours.get(et, [])
+                    src = self.states[layer][et[0]]
+                    x_src = src[rows] if rows else src[:0]
+                    index = torch.tensor(
+                        [list(range(len(rows))), [0] * len(rows)], dtype=torch.long
+                    )
+                    out = conv.convs[et]((x_src, h), index)
+                    total = out if total is None else total + out
+                if total is not None:
+                    h = norms[node_type](h + torch.relu(total))
+        return h[0]
+
+    def _embed_events(self, frame: pd.DataFrame) -> dict[str, Tensor]:
+        """Embeddings of events (rows with the columns of ``export_events``)."""
+        if frame.empty:
+            return {}
+        mini = _tables(events=frame, hosts=pd.DataFrame({"id": frame["host_id"].dropna().unique()}))
+        catalog = Catalog.from_tables(mini)
+        history = History.at(mini, catalog, self.snapshot_ms)
+        self._override_aggregates(history, np.zeros((1, catalog.n_events)))
+        x = torch.from_numpy(_event_features(history, self.encoder))
+        out: dict[str, Tensor] = {}
+        for i, row in enumerate(frame.itertuples(index=False)):
+            nbrs: dict[Any, list[int]] = {}
+            for et, key, rows in (
+                (("host", "hosts", "event"), row.host_id, self._host_row),
+                (("category", "rev_in_category", "event"), row.category, self._category_row),
+                (("city", "rev_in_city", "event"), row.city, self._city_row),
+            ):
+                if key in rows:
+                    nbrs[et] = [rows[key]]
+            out[row.id] = self.embed_node("event", x[i : i + 1], nbrs)
+        return out
+
+    def _embed_users(self, frame: pd.DataFrame) -> dict[str, Tensor]:
+        if frame.empty:
+            return {}
+        mini = _tables(users=frame)
+        catalog = Catalog.from_tables(mini)
+        history = History.at(mini, catalog, self.snapshot_ms)
+        x = torch.from_numpy(_user_features(history, self.encoder))
+        out: dict[str, Tensor] = {}
+        for i, row in enumerate(frame.itertuples(index=False)):
+            city = getattr(row, "city", None)
+            nbrs = (
+                {("city", "rev_lives_in", "user"): [self._city_row[city]]}
+                if city in self._city_row
+                else {}
+            )
+            out[row.id] = self.embed_node("user", x[i : i + 1], nbrs)
+        return out
+
+    def ensure_embedded(
+        self, driver: Driver, user_ids: list[str], event_ids: list[str], database: str | None = None
+    ) -> None:
+        """Embed the users and events the snapshot has not seen (read from Neo4j)."""
+        new_users = [u for u in dict.fromkeys(user_ids) if u not in self._user_emb]
+        new_events = [e for e in dict.fromkeys(event_ids) if e not in self._event_emb]
+        if new_events:
+            frame = read_by_ids(driver, "event", new_events, database)
+            embedded = self._embed_events(frame)
+            with self._lock:
+                self._event_emb.update(embedded)
+                self._event_host.update(zip(frame["id"], frame["host_id"], strict=True))
+        if new_users:
+            embedded = self._embed_users(read_by_ids(driver, "user", new_users, database))
+            with self._lock:
+                self._user_emb.update(embedded)
+
+    def newcomer_embedding(self, lat: float, lon: float) -> Tensor:
+        """A person with a location and nothing else (no account yet)."""
+        frame = pd.DataFrame([{"id": NEWCOMER_ID, "lat": lat, "lon": lon, "city": None}])
+        return self._embed_users(frame)[NEWCOMER_ID]
+
+    # --- one request -------------------------------------------------------------------------
+    def _override_aggregates(
+        self, history: History, friends_going: np.ndarray, event_ids: list[str] | None = None
+    ) -> None:
+        """Put the aggregates that are not the user's own into a per-request ``History``."""
+        c = history.catalog
+        ids = list(c.event_ids) if event_ids is None else event_ids
+        going = self.counters.event_going
+        declined = self.counters.event_declined
+        responses = self.counters.event_responses
+        hosts = self.counters.host_going
+        # cached_property values live in the instance dict: setting them there is how a
+        # per-request History takes the snapshot's (and the writes') counts.
+        history.__dict__["event_popularity"] = np.array([going.get(e, 0.0) for e in ids])
+        history.__dict__["event_decline_share"] = np.array(
+            [declined.get(e, 0.0) / max(responses.get(e, 0.0), 1.0) for e in ids]
+        )
+        history.__dict__["host_popularity"] = np.array([hosts.get(h, 0.0) for h in c.host_ids])
+        history.__dict__["friends_going"] = sp.csr_matrix(friends_going)
+
+    def assemble(
+        self, cset: CandidateSet, now_ms: float, home: tuple[float, float] | None = None
+    ) -> np.ndarray:
+        """The pair-feature matrix of a candidate set, with ``gnn.features.pair_features``.
+
+        ``home`` replaces the profile's home (newcomers: the request's location).
+        """
+        profile = cset.profile or UserProfile(None, None, [], [], [])
+        lat, lon = home if home is not None else (profile.lat, profile.lon)
+        uid = cset.user_id if cset.known_user and cset.user_id is not None else NEWCOMER_ID
+        items = cset.items
+        candidate_rows = [
+            (
+                c.event_id,
+                c.host_id,
+                c.category,
+                c.city,
+                np.nan if c.start_time is None else c.start_time.timestamp() * 1000.0,
+                np.nan,
+                c.lat,
+                c.lon,
+                c.price,
+            )
+            for c in items
+        ]
+        past_rows = [
+            (p.event_id, p.host_id, p.category, None, p.start_ms, np.nan, p.lat, p.lon, p.price)
+            for p in profile.went
+        ]
+        events = pd.DataFrame(candidate_rows + past_rows, columns=list(_EVENT_COLUMNS))
+        events = events.astype(
+            {
+                "start_time": np.float64,
+                "created_at": np.float64,
+                "lat": np.float64,
+                "lon": np.float64,
+            }
+        )
+        host_ids = pd.unique(
+            pd.Series([*events["host_id"].dropna(), *profile.followed_host_ids], dtype=object)
+        )
+        invited = [c.event_id for c in items if c.invited_by]
+        mini = _tables(
+            users=pd.DataFrame([{"id": uid, "lat": lat, "lon": lon, "city": None}]),
+            events=events,
+            hosts=pd.DataFrame({"id": host_ids}),
+            registrations=pd.DataFrame(
+                {
+                    "user_id": uid,
+                    "event_id": [p.event_id for p in profile.went],
+                    "at": np.array([p.at_ms for p in profile.went], np.float64),
+                    "status": "going",
+                }
+            ),
+            invitations=pd.DataFrame(
+                {"user_id": uid, "event_id": invited, "at": np.full(len(invited), now_ms)}
+            ),
+            views=pd.DataFrame(
+                {
+                    "user_id": uid,
+                    "event_id": [v[0] for v in profile.views],
+                    "at": np.array(
+                        [np.nan if v[1] is None else v[1] for v in profile.views], np.float64
+                    ),
+                    "count": [1 if v[2] is None else v[2] for v in profile.views],
+                }
+            ),
+            follows=pd.DataFrame(
+                {
+                    "user_id": uid,
+                    "host_id": profile.followed_host_ids,
+                    "at": np.full(len(profile.followed_host_ids), np.nan),
+                }
+            ),
+        )
+        catalog = Catalog.from_tables(mini)
+        history = History.at(mini, catalog, now_ms)
+        friends = np.zeros((1, catalog.n_events))
+        friends[0, : len(items)] = [c.friends_going for c in items]
+        self._override_aggregates(history, friends)
+        n = len(items)
+        return pair_features(history, np.zeros(n, np.int64), np.arange(n, dtype=np.int64))
+
+    def score(
+        self,
+        driver: Driver,
+        cset: CandidateSet,
+        now_ms: float,
+        home: tuple[float, float] | None = None,
+        database: str | None = None,
+    ) -> Scored:
+        """Features and scores for every candidate of ``cset``, in one model call."""
+        t0 = time.perf_counter()
+        ids = cset.event_ids
+        features = self.assemble(cset, now_ms, home)
+        t1 = time.perf_counter()
+        known = cset.known_user and cset.user_id is not None
+        self.ensure_embedded(driver, [cset.user_id] if known else [], ids, database)  # type: ignore[list-item]
+        if known:
+            h_user = self._user_emb[cset.user_id]  # type: ignore[index]
+        else:
+            lat, lon = home if home is not None else (0.0, 0.0)
+            h_user = self.newcomer_embedding(lat, lon)
+        if ids:
+            h_events = torch.stack([self._event_emb[e] for e in ids])
+            emb = {"user": h_user[None, :], "event": h_events}
+            with torch.no_grad():
+                logits = self.model.decode(
+                    emb,
+                    torch.zeros(len(ids), dtype=torch.long),
+                    torch.arange(len(ids)),
+                    torch.from_numpy(features),
+                )
+            scores = torch.sigmoid(logits).numpy().astype(np.float64)
+        else:
+            scores = np.zeros(0)
+        t2 = time.perf_counter()
+        return Scored(
+            ids, features, scores, {"features": (t1 - t0) * 1000.0, "score": (t2 - t1) * 1000.0}
+        )
+
+
+def _tables(**frames: pd.DataFrame) -> GraphTables:
+    """A ``GraphTables`` with the given frames and empty (typed) ones for the rest."""
+    columns = {
+        "users": ("id", "lat", "lon", "city"),
+        "events": _EVENT_COLUMNS,
+        "hosts": ("id",),
+        "registrations": ("user_id", "event_id", "at", "status"),
+        "invitations": ("user_id", "event_id", "at"),
+        "views": ("user_id", "event_id", "at", "count"),
+        "follows": ("user_id", "host_id", "at"),
+        **_EMPTY,
+    }
+    out: dict[str, pd.DataFrame] = {}
+    for name, cols in columns.items():
+        frame = frames.get(name)
+        if frame is None:
+            frame = pd.DataFrame(
+                {
+                    c: pd.Series(
+                        [],
+                        dtype=np.float64
+                        if c in {"at", "since", "start_time", "created_at", "lat", "lon"}
+                        else object,
+                    )
+                    for c in cols
+                }
+            )
+        out[name] = frame
+    return GraphTables(**out)
+
+
+__all__ = ["FEATURE_NAMES", "Counters", "Scored", "ServingModel", "layer_states"]
