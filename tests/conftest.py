@@ -18,6 +18,7 @@ from graph.connection import open_driver
 from graph.schema import ensure_schema
 from graph.server import LocalNeo4j
 from graph.settings import Settings
+from api_server import ServedApi, has_graph, load_graph, start_served_api, stop_served_api
 
 TEST_BOLT_PORT = int(os.environ.get("EVENTGRAPH_TEST_NEO4J_BOLT_PORT", "17687"))
 TEST_HTTP_PORT = int(os.environ.get("EVENTGRAPH_TEST_NEO4J_HTTP_PORT", "17474"))
@@ -92,3 +93,26 @@ def meetup_dir() -> Path:
     if not (folder / "rsvp_chicago.csv").exists():
         pytest.skip(f"Meetup data not found at {folder} (set EVENTGRAPH_MEETUP_DIR)")
     return folder
+
+
+@pytest.fixture(scope="session")
+def _served_api(
+    neo4j_settings: Settings, driver: Driver, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedApi]:
+    wipe(driver)
+    ensure_schema(driver)
+    api = start_served_api(neo4j_settings, driver, tmp_path_factory.mktemp("api"))
+    yield api
+    stop_served_api(api)
+
+
+@pytest.fixture
+def served_api(_served_api: ServedApi, driver: Driver) -> ServedApi:
+    """``eventgraph serve`` on a free port with a small synthetic graph and a trained model.
+
+    Other test modules wipe the graph; this puts the API's graph back if one did (same files,
+    same ids, so the API's snapshot still fits).
+    """
+    if not has_graph(driver):
+        load_graph(driver, _served_api.dataset)
+    return _served_api
