@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from api_server import ServedApi, has_graph, load_graph, start_served_api, stop_served_api
 from neo4j import Driver
 
 from graph.connection import open_driver
 from graph.schema import ensure_schema
 from graph.server import LocalNeo4j
 from graph.settings import Settings
-from api_server import ServedApi, has_graph, load_graph, start_served_api, stop_served_api
 
 TEST_BOLT_PORT = int(os.environ.get("EVENTGRAPH_TEST_NEO4J_BOLT_PORT", "17687"))
 TEST_HTTP_PORT = int(os.environ.get("EVENTGRAPH_TEST_NEO4J_HTTP_PORT", "17474"))

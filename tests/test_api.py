@@ -231,7 +231,8 @@ def test_writes_take_effect_at_once(served_api: ServedApi, driver: Driver) -> No
         assert w.post("/views", json={**reg, "count": 2}).is_success
         assert w.post("/views", json=reg).is_success
         views, _, _ = driver.execute_query(
-            "MATCH (:User {id: 'api-bo'})-[v:VIEWED]->(:Event {id: 'api-event'}) RETURN v.count AS c"
+            "MATCH (:User {id: 'api-bo'})-[v:VIEWED]->(:Event {id: 'api-event'}) "
+            "RETURN v.count AS c"
         )
         assert views[0]["c"] == 3
         r = w.post(
