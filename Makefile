@@ -48,6 +48,8 @@ lint: setup
 
 bench: neo4j-start
 	$(BIN)/python benchmarks/etl_load.py
+	@if [ -n "$(API_URL)" ]; then $(BIN)/python benchmarks/api_load.py --url $(API_URL); \
+	else echo "api_load skipped: start the API and run make bench API_URL=http://127.0.0.1:8000"; fi
 
 clean:
 	-$(EG) neo4j stop
