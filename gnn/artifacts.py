@@ -98,6 +98,11 @@ def load_model(folder: Path) -> tuple[EventRecommender, FeatureEncoder, dict]:
     config = json.loads((folder / "config.json").read_text())
     if config.get("format") != FORMAT_VERSION:
         raise ValueError(f"{folder}: model format {config.get('format')} is not supported")
+    if list(config["feature_names"]) != list(FEATURE_NAMES):
+        raise ValueError(
+            f"{folder}: the model was trained on the pair features {config['feature_names']}, "
+            f"this version computes {list(FEATURE_NAMES)}: train it again (eventgraph train)"
+        )
     train_cfg = TrainConfig(**config["train"])
     model = EventRecommender(
         config["node_dims"],
