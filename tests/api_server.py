@@ -24,6 +24,7 @@ from neo4j import Driver
 from graph.settings import Settings
 
 API_KEY = "test-api-key"
+REPO = Path(__file__).resolve().parents[1]
 N_USERS = 1200
 
 
@@ -87,6 +88,8 @@ def start_served_api(settings: Settings, driver: Driver, workdir: Path) -> Serve
         "EVENTGRAPH_NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
         "EVENTGRAPH_MODEL_DIR": str(model_dir),
         "EVENTGRAPH_API_KEY": API_KEY,
+        # The server runs the code under test, wherever the package is installed from.
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
     }
     exe = shutil.which("eventgraph", path=str(Path(sys.executable).parent)) or "eventgraph"
     with log.open("wb") as out:
