@@ -294,6 +294,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     auth = [Depends(require_key)]
     write_responses: dict[int | str, dict[str, Any]] = {
+        200: {"model": schemas.WriteOut, "description": "The record existed: updated in place."},
         401: {"model": schemas.Problem},
         503: {"model": schemas.Problem},
     }
