@@ -23,6 +23,9 @@ from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from neo4j import Driver
 from neo4j.exceptions import (
+    ClientError as Neo4jClientError,
+)
+from neo4j.exceptions import (
     ServiceUnavailable,
     SessionExpired,
 )
@@ -163,6 +166,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 headers={"Retry-After": "1"},
             )
 
+    @app.exception_handler(Neo4jClientError)
+    async def rejected(request: Request, exc: Neo4jClientError) -> JSONResponse:
+        # Values the schemas let through but the database refuses (its own limits): the
+        # client's request, not the server, is at fault.
+        return JSONResponse(
+            {"detail": f"the graph database refused the request: {exc.message}"}, status_code=422
+        )
+
     @app.exception_handler(writes.MissingReference)
     async def missing_reference(request: Request, exc: writes.MissingReference) -> JSONResponse:
         return JSONResponse(
@@ -241,6 +252,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         location, flagged ``newcomer: true``. ``explain=true`` adds each event's candidate
         sources and pair features.
         """
+        try:
+            schemas._text(user_id)
+        except ValueError as exc:
+            raise _validation(["path", "user_id"], f"user_id {exc}") from exc
         if (lat is None) != (lon is None):
             missing = "lon" if lon is None else "lat"
             raise _validation(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
 Lat = Annotated[float, Field(ge=-90, le=90)]
@@ -18,8 +18,24 @@ Lon = Annotated[float, Field(ge=-180, le=180)]
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return value
+    offset = value.utcoffset()
+    if offset is None:
         raise ValueError("a time needs a UTC offset, e.g. 2026-05-01T19:00:00+02:00")
+    if abs(offset.total_seconds()) > 18 * 3600:
+        raise ValueError("a UTC offset must be within -18:00 and +18:00")
+    return value
+
+
+def _text(value: str) -> str:
+    """Text must be valid Unicode that UTF-8 can carry (no lone surrogates, no NUL)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("is not valid Unicode text") from exc
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
     return value
 
 
@@ -28,6 +44,15 @@ AwareTime = Annotated[datetime, AfterValidator(_aware)]
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _valid_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return _text(value)
+        if isinstance(value, list):
+            return [_text(v) if isinstance(v, str) else v for v in value]
+        return value
 
 
 class UserIn(_Body):
