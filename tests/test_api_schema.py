@@ -30,6 +30,7 @@ def test_no_server_errors_and_responses_match_the_spec(served_api: ServedApi) ->
             max_examples=25,
             deadline=None,
             database=None,
+            derandomize=True,
             suppress_health_check=list(HealthCheck),
         )
         def check(case: schemathesis.Case) -> None:
