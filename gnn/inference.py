@@ -44,7 +44,7 @@ from torch_geometric.data import HeteroData
 
 from gnn.data import FeatureEncoder, _event_features, _user_features, build_hetero_data
 from gnn.features import FEATURE_NAMES, pair_features
-from gnn.history import Catalog, History
+from gnn.history import Catalog, History, time_bucket
 from gnn.model import EventRecommender
 from gnn.model_ranker import GNNRanker
 from graph.candidates import CandidateSet, UserProfile
@@ -330,81 +330,98 @@ class ServingModel:
 
         ``home`` replaces the profile's home (newcomers: the request's location).
         """
-        profile = cset.profile or UserProfile(None, None, [], [], [])
-        lat, lon = home if home is not None else (profile.lat, profile.lon)
-        uid = cset.user_id if cset.known_user and cset.user_id is not None else NEWCOMER_ID
-        items = cset.items
-        candidate_rows = [
-            (
-                c.event_id,
-                c.host_id,
-                c.category,
-                c.city,
-                np.nan if c.start_time is None else c.start_time.timestamp() * 1000.0,
-                np.nan,
-                c.lat,
-                c.lon,
-                c.price,
-            )
-            for c in items
-        ]
-        past_rows = [
-            (p.event_id, p.host_id, p.category, None, p.start_ms, np.nan, p.lat, p.lon, p.price)
-            for p in profile.went
-        ]
-        events = pd.DataFrame(candidate_rows + past_rows, columns=list(_EVENT_COLUMNS))
-        events = events.astype(
-            {
-                "start_time": np.float64,
-                "created_at": np.float64,
-                "lat": np.float64,
-                "lon": np.float64,
-            }
-        )
-        host_ids = pd.unique(
-            pd.Series([*events["host_id"].dropna(), *profile.followed_host_ids], dtype=object)
-        )
-        invited = [c.event_id for c in items if c.invited_by]
-        mini = _tables(
-            users=pd.DataFrame([{"id": uid, "lat": lat, "lon": lon, "city": None}]),
-            events=events,
-            hosts=pd.DataFrame({"id": host_ids}),
-            registrations=pd.DataFrame(
-                {
-                    "user_id": uid,
-                    "event_id": [p.event_id for p in profile.went],
-                    "at": np.array([p.at_ms for p in profile.went], np.float64),
-                    "status": "going",
-                }
-            ),
-            invitations=pd.DataFrame(
-                {"user_id": uid, "event_id": invited, "at": np.full(len(invited), now_ms)}
-            ),
-            views=pd.DataFrame(
-                {
-                    "user_id": uid,
-                    "event_id": [v[0] for v in profile.views],
-                    "at": np.array(
-                        [np.nan if v[1] is None else v[1] for v in profile.views], np.float64
-                    ),
-                    "count": [1 if v[2] is None else v[2] for v in profile.views],
-                }
-            ),
-            follows=pd.DataFrame(
-                {
-                    "user_id": uid,
-                    "host_id": profile.followed_host_ids,
-                    "at": np.full(len(profile.followed_host_ids), np.nan),
-                }
-            ),
-        )
-        catalog = Catalog.from_tables(mini)
-        history = History.at(mini, catalog, now_ms)
-        friends = np.zeros((1, catalog.n_events))
-        friends[0, : len(items)] = [c.friends_going for c in items]
-        self._override_aggregates(history, friends)
-        n = len(items)
+        history = self.request_history(cset, now_ms, home)
+        n = len(cset.items)
         return pair_features(history, np.zeros(n, np.int64), np.arange(n, dtype=np.int64))
+
+    def request_history(
+        self, cset: CandidateSet, now_ms: float, home: tuple[float, float] | None = None
+    ) -> History:
+        """A ``History`` of one user at ``now_ms``: the candidates (rows 0..n-1) and the events
+        the user went to, with the user's own facts from the candidate query's profile.
+
+        Built from arrays rather than through ``Catalog.from_tables`` / ``History.at`` (the same
+        fields, without a pandas round trip: a request has a few milliseconds). The matrices mean
+        what ``History.__init__`` makes of the same rows; tests/test_api.py checks the features
+        against a ``History`` of the whole graph. ``responded`` is the going matrix and
+        ``declined_per_event`` zero: the only feature reading them (decline share) comes from
+        the counters, like event and host popularity and friends going.
+        """
+        profile = cset.profile or _NO_PROFILE
+        lat, lon = home if home is not None else (profile.lat, profile.lon)
+        items = cset.items
+        went = profile.went
+        n, m = len(items), len(went)
+        ids = [c.event_id for c in items] + [p.event_id for p in went]
+        hosts = [c.host_id for c in items] + [p.host_id for p in went]
+        categories = [c.category for c in items] + [p.category for p in went]
+        host_ids = pd.Index(
+            list(dict.fromkeys([h for h in hosts if h is not None] + profile.followed_host_ids))
+        )
+        host_row = {h: i for i, h in enumerate(host_ids)}
+        category_index = pd.Index(sorted({x for x in categories if x}))
+        category_row = {x: i for i, x in enumerate(category_index)}
+        start = np.array(
+            [np.nan if c.start_time is None else c.start_time.timestamp() * 1000.0 for c in items]
+            + [np.nan if p.start_ms is None else p.start_ms for p in went],
+            np.float64,
+        )
+        price = np.array([_number(c.price) for c in items] + [_number(p.price) for p in went])
+        e_lat = np.array(
+            [_number(c.lat, np.nan) for c in items] + [_number(p.lat, np.nan) for p in went]
+        )
+        e_lon = np.array(
+            [_number(c.lon, np.nan) for c in items] + [_number(p.lon, np.nan) for p in went]
+        )
+        n_events = n + m
+        catalog = Catalog(
+            user_ids=pd.Index([cset.user_id if cset.known_user else NEWCOMER_ID]),
+            event_ids=pd.Index(ids),
+            host_ids=host_ids,
+            categories=category_index,
+            cities=pd.Index([]),
+            users=_NO_FRAME,
+            events=_NO_FRAME,
+            hosts=_NO_FRAME,
+            event_host=np.array([host_row.get(h, -1) for h in hosts], np.int64),
+            event_category=np.array([category_row.get(x, -1) for x in categories], np.int64),
+            event_city=np.full(n_events, -1, np.int64),
+            user_city=np.full(1, -1, np.int64),
+            event_start=start,
+            event_created=np.full(n_events, np.nan),
+            event_lat=e_lat,
+            event_lon=e_lon,
+            event_log_price=np.log1p(np.clip(price, 0.0, None)),
+            event_bucket=time_bucket(start),
+            user_lat=np.array([_number(lat, np.nan)]),
+            user_lon=np.array([_number(lon, np.nan)]),
+        )
+        row = {e: i for i, e in enumerate(ids)}
+        history = History.__new__(History)
+        history.catalog = catalog
+        history.now_ms = float(now_ms)
+        history.going = _row_matrix(np.arange(n, n_events), np.ones(m), n_events)
+        history.responded = history.going
+        history.declined_per_event = np.zeros(n_events)
+        history.friends = sp.csr_matrix((1, 1), dtype=np.float32)
+        history.invited = _row_matrix(
+            np.array([i for i, c in enumerate(items) if c.invited_by], np.int64),
+            np.ones(sum(1 for c in items if c.invited_by)),
+            n_events,
+        )
+        seen = [
+            (row[v[0]], 1.0 if v[2] is None else float(v[2])) for v in profile.views if v[0] in row
+        ]
+        history.viewed = _row_matrix(
+            np.array([s[0] for s in seen], np.int64), np.array([s[1] for s in seen]), n_events
+        )
+        followed = np.array([host_row[h] for h in profile.followed_host_ids], np.int64)
+        history.follows = _row_matrix(followed, np.ones(len(followed)), len(host_ids))
+        history.ratings = _row_matrix(np.zeros(0, np.int64), np.zeros(0), n_events)
+        friends = np.zeros((1, n_events))
+        friends[0, :n] = [c.friends_going for c in items]
+        self._override_aggregates(history, friends)
+        return history
 
     def score(
         self,
@@ -443,6 +460,23 @@ class ServingModel:
         return Scored(
             ids, features, scores, {"features": (t1 - t0) * 1000.0, "score": (t2 - t1) * 1000.0}
         )
+
+
+def _number(value: object, missing: float = 0.0) -> float:
+    return missing if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _row_matrix(cols: np.ndarray, values: np.ndarray, width: int) -> sp.csr_matrix:
+    """A 1 x ``width`` sparse row (duplicates summed, like ``History``'s matrices)."""
+    m = sp.csr_matrix(
+        (values.astype(np.float32), (np.zeros(len(cols), np.int64), cols)), shape=(1, width)
+    )
+    m.sum_duplicates()
+    return m
+
+
+_NO_PROFILE = UserProfile(None, None, [], [], [])
+_NO_FRAME = pd.DataFrame()
 
 
 def _tables(**frames: pd.DataFrame) -> GraphTables:
