@@ -19,7 +19,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from torch_geometric.data import HeteroData
 
-from gnn.history import Catalog, History
+from gnn.history import N_LOCAL_SLOTS, Catalog, History
 
 TEXT_DIMS = 16
 N_LOCALES = 12
@@ -130,6 +130,7 @@ def _user_features(history: History, encoder: FeatureEncoder) -> np.ndarray:
             _onehot(age_bucket, 5),
             _onehot(gender_idx, 3),
             _onehot(locale_idx, N_LOCALES),
+            _user_profile(history, encoder),
             np.stack(
                 [
                     np.nan_to_num(c.user_lat) / 90.0,
@@ -143,6 +144,37 @@ def _user_features(history: History, encoder: FeatureEncoder) -> np.ndarray:
             ),
         ]
     ).astype(np.float32)
+
+
+def _shares(matrix: sp.spmatrix, onehot: np.ndarray) -> np.ndarray:
+    counts = np.asarray(matrix @ onehot)
+    return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+
+
+def _user_profile(history: History, encoder: FeatureEncoder) -> np.ndarray:
+    """What the user's own past says about their taste, as node features.
+
+    Going registrations are few per user; views are several times more and, being what the user
+    chose to look at, reveal the same preferences more noisily. For each: the share per category,
+    per local time-of-week slot and the mean text vector of those events (taste beyond the
+    category: tags and titles), plus the number of events viewed.
+    """
+    c = history.catalog
+    going = (history.going > 0).astype(np.float32)
+    viewed = (history.viewed > 0).astype(np.float32)
+    categories = _onehot(encoder.category_rows(c), len(encoder.categories))
+    slots = _onehot(c.event_slot, N_LOCAL_SLOTS)
+    text = encoder.text_features(c)
+    n_viewed = np.asarray(viewed.sum(axis=1)).ravel()
+    parts = []
+    for matrix in (going, viewed):
+        n = np.maximum(np.asarray(matrix.sum(axis=1)).ravel(), 1.0)[:, None]
+        parts += [
+            _shares(matrix, categories),
+            _shares(matrix, slots),
+            np.asarray(matrix @ text) / n,
+        ]
+    return np.hstack([*parts, np.log1p(n_viewed)[:, None]]).astype(np.float32)
 
 
 def pd_numeric(column: object, n: int) -> np.ndarray:
@@ -160,9 +192,18 @@ def _event_features(history: History, encoder: FeatureEncoder) -> np.ndarray:
     host_pop = np.zeros(c.n_events)
     known = c.event_host >= 0
     host_pop[known] = history.host_popularity[c.event_host[known]]
+    # How much of the announcement window (created -> start) has passed: people decide once,
+    # so an event announced long ago has had most of its audience's decisions already.
+    window = c.event_start - c.event_created
+    elapsed = np.where(
+        window > 0, np.clip((history.now_ms - c.event_created) / np.maximum(window, 1.0), 0, 1), 0.0
+    )
+    elapsed = np.nan_to_num(elapsed, nan=0.0)
     return np.hstack(
         [
             _onehot(encoder.category_rows(c), len(encoder.categories)),
+            _onehot(c.event_slot, N_LOCAL_SLOTS),
+            elapsed[:, None],
             np.stack(
                 [
                     c.event_log_price,

@@ -19,6 +19,7 @@ and a tree see the same monotone signal; shares are already in [0, 1].
 | host_popularity    | log1p going registrations with the host's events so far              |
 | decline_share      | share of the event's responses that are declines                     |
 | time_match         | share of the user's registrations in the event's time-of-week bucket |
+| slot_match         | share of them in the event's local weekday/weekend x day/evening slot |
 | user_activity      | log1p the user's going registrations                                 |
 | price_vs_usual     | log1p(price) minus the user's mean log1p(price) (0 without history)  |
 | log_price          | log1p(price)                                                         |
@@ -47,6 +48,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "host_popularity",
     "decline_share",
     "time_match",
+    "slot_match",
     "user_activity",
     "price_vs_usual",
     "log_price",
@@ -107,6 +109,7 @@ def pair_features(history: History, users: np.ndarray, events: np.ndarray) -> np
     out[:, col["host_popularity"]] = np.log1p(host_pop)
     out[:, col["decline_share"]] = history.event_decline_share[events]
     out[:, col["time_match"]] = history.user_bucket_share[users, c.event_bucket[events]]
+    out[:, col["slot_match"]] = history.user_slot_share[users, c.event_slot[events]]
     out[:, col["user_activity"]] = np.log1p(activity)
     has_history = activity > 0
     log_price = c.event_log_price[events]

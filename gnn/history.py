@@ -27,6 +27,28 @@ N_TIME_BUCKETS = 28
 MS_PER_HOUR = 3_600_000.0
 
 
+#: Local time-of-week slots: weekday day, weekday evening, weekend day, weekend evening.
+N_LOCAL_SLOTS = 4
+#: Local hour from which a start counts as evening.
+EVENING_HOUR = 17
+
+
+def local_slot(epoch_ms: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Weekend x evening slot in the venue's local time, as an index in [0, 4).
+
+    The graph stores no time zone, so local time is the zone of the venue's longitude (15 degrees
+    an hour; UTC where the longitude is unknown). People plan their week in local time: a
+    weekday-evening habit is the same slot in Sydney and in Chicago, which the UTC buckets of
+    :func:`time_bucket` cannot say.
+    """
+    offset_h = np.round(np.nan_to_num(np.asarray(lon, np.float64), nan=0.0) / 15.0)
+    local = np.nan_to_num(epoch_ms, nan=0.0) + offset_h * MS_PER_HOUR
+    ts = pd.to_datetime(local, unit="ms", utc=True)
+    weekend = ts.dayofweek.to_numpy() >= 5
+    evening = ts.hour.to_numpy() >= EVENING_HOUR
+    return (2 * weekend + evening).astype(np.int64)
+
+
 def time_bucket(epoch_ms: np.ndarray) -> np.ndarray:
     """Day of week (Monday = 0) x part of day, in UTC, as an index in [0, 28)."""
     ts = pd.to_datetime(np.nan_to_num(epoch_ms, nan=0.0), unit="ms", utc=True)
@@ -102,6 +124,11 @@ class Catalog:
     @property
     def n_hosts(self) -> int:
         return len(self.host_ids)
+
+    @cached_property
+    def event_slot(self) -> np.ndarray:
+        """Each event's local time-of-week slot (:func:`local_slot`)."""
+        return local_slot(self.event_start, self.event_lon)
 
     def user_rows(self, ids: pd.Series | np.ndarray | list[str]) -> np.ndarray:
         return self.user_ids.get_indexer(pd.Index(ids))
@@ -201,6 +228,12 @@ class History:
     def user_bucket_share(self) -> np.ndarray:
         c = self.catalog
         counts = (self.going @ self._event_onehot(c.event_bucket, N_TIME_BUCKETS)).toarray()
+        return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+
+    @cached_property
+    def user_slot_share(self) -> np.ndarray:
+        """Share of each user's going registrations in each local slot (users x 4)."""
+        counts = (self.going @ self._event_onehot(self.catalog.event_slot, N_LOCAL_SLOTS)).toarray()
         return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
 
     @cached_property

@@ -140,3 +140,14 @@ def test_a_new_event_is_scored_without_retraining(
     )
     assert np.isfinite(scores).all()
     assert scores[0, 0] > scores[0, 1]
+
+
+def test_local_slot_reads_the_venues_clock() -> None:
+    """Slots are weekday/weekend x day/evening in the venue's local time (zone from longitude):
+    the same UTC instant is a Saturday evening in Chicago and a Sunday morning in Sydney."""
+    from gnn.history import local_slot
+
+    utc = pd.Timestamp("2016-04-24T01:30:00Z").value / 1e6  # Sunday 01:30 UTC
+    slots = local_slot(np.array([utc, utc, utc]), np.array([-87.6, 151.2, np.nan]))
+    # Chicago 19:30 Saturday (evening), Sydney 11:30 Sunday (day), unknown: UTC Sunday night
+    assert slots.tolist() == [3, 2, 2]
