@@ -35,7 +35,7 @@ from neo4j.exceptions import (
 
 from api import schemas
 from api.metrics import Metrics
-from api.service import RecommendationService, UnknownUser
+from api.service import Overloaded, RecommendationService, UnknownUser
 from gnn.inference import ServingModel
 from graph import writes
 from graph.candidates import MAX_HORIZON_DAYS, warm_up
@@ -77,7 +77,12 @@ class AppState:
                 t0 = time.perf_counter()
                 model = ServingModel.from_graph(s.model_dir, self.driver, s.neo4j_database)
                 self.service = RecommendationService(
-                    self.driver, model, candidates=s.api_candidates, database=s.neo4j_database
+                    self.driver,
+                    model,
+                    candidates=s.api_candidates,
+                    database=s.neo4j_database,
+                    graph_concurrency=s.api_graph_concurrency,
+                    queue_timeout_s=s.api_queue_timeout_s,
                 )
                 self.error = None
                 log.info(
@@ -275,6 +280,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         except UnknownUser as exc:
             raise _http(404, str(exc)) from exc
+        except Overloaded as exc:
+            metrics.error("overloaded")
+            raise _http(503, f"overloaded: {exc}", {"Retry-After": "1"}) from exc
         metrics.observe_recommendation(result.timings_ms, result.n_candidates)
         response.headers["Server-Timing"] = ", ".join(
             f"{name};dur={ms:.2f}" for name, ms in result.timings_ms.items()

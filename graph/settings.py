@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     api_candidates: int = Field(
         default=500, description="Candidates scored per recommendation request."
     )
+    api_graph_concurrency: int = Field(
+        default=4,
+        description="Candidate queries the API runs at once; more requests wait their turn "
+        "(Neo4j runs a query on one core: more in flight only adds contention).",
+    )
+    api_queue_timeout_s: float = Field(
+        default=5.0, description="How long a request waits for its turn before a 503."
+    )
 
     @property
     def neo4j_home(self) -> Path:
