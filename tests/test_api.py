@@ -120,6 +120,13 @@ def test_newcomer_with_a_location_gets_popular_events_nearby(
         assert "newcomer_popular" in kinds
         assert all(it["distance_km"] <= 50.0 + 1e-6 for it in body["items"])
 
+        huge = client.get(
+            "/users/someone-new/recommendations",
+            params={"lat": lat, "lon": lon, "radius_km": 20_000},
+        )
+        assert huge.status_code == 200 and huge.json()["radius_km"] == 200.0  # capped
+        assert all(it["distance_km"] <= 200.0 + 1e-6 for it in huge.json()["items"])
+
         missing = client.get("/users/someone-new/recommendations")
         assert missing.status_code == 404
         assert "someone-new" in missing.json()["detail"]

@@ -402,7 +402,10 @@ def test_profile_uses_the_indexes(graph: Driver) -> None:
     )
     try:
         graph.execute_query("CALL db.resampleOutdatedIndexes()")
-        params = candidate_parameters([{"user_id": "alice", "lat": None, "lon": None}], NOW)
+        # As the API sends it: with the user's profile (same plan for the sources).
+        params = candidate_parameters(
+            [{"user_id": "alice", "lat": None, "lon": None}], NOW, profile=True
+        )
         with graph.session() as session:
             summary = session.run("PROFILE " + query("candidates"), params).consume()
         ops = list(_operators(summary.profile))
