@@ -69,7 +69,7 @@ class FeatureEncoder:
 
     def text_features(self, catalog: Catalog) -> np.ndarray:
         out = np.zeros((catalog.n_events, TEXT_DIMS), np.float32)
-        if self.text_vectorizer is None or self.text_svd is None:
+        if self.text_vectorizer is None or self.text_svd is None or catalog.n_events == 0:
             return out
         reduced = self.text_svd.transform(self.text_vectorizer.transform(_event_texts(catalog)))
         out[:, : reduced.shape[1]] = reduced
