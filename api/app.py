@@ -93,14 +93,17 @@ class AppState:
                     time.perf_counter() - t0,
                 )
                 return
-            except FileNotFoundError as exc:
-                self.error = f"no model at {s.model_dir}: run `eventgraph train` ({exc})"
             except UNAVAILABLE as exc:
                 self.error = f"Neo4j at {s.bolt_uri} is unavailable: {exc}"
+                self._stop.wait(2.0)
+                continue
+            except FileNotFoundError as exc:
+                self.error = f"no model at {s.model_dir}: run `eventgraph train` ({exc})"
             except Exception as exc:  # keep serving /health and say why in /ready
                 log.exception("loading the model failed")
                 self.error = f"loading the model failed: {type(exc).__name__}: {exc}"
-            self._stop.wait(2.0)
+            # Not a passing outage: look again now and then (a model may be trained meanwhile).
+            self._stop.wait(15.0)
 
     def close(self) -> None:
         self._stop.set()
