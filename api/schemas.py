@@ -25,6 +25,8 @@ def _aware(value: datetime | None) -> datetime | None:
         raise ValueError("a time needs a UTC offset, e.g. 2026-05-01T19:00:00+02:00")
     if abs(offset.total_seconds()) > 18 * 3600:
         raise ValueError("a UTC offset must be within -18:00 and +18:00")
+    if not 1900 <= value.year <= 2200:
+        raise ValueError("must be a time between the years 1900 and 2200")
     return value
 
 

@@ -43,16 +43,30 @@ def local_slot(epoch_ms: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """
     offset_h = np.round(np.nan_to_num(np.asarray(lon, np.float64), nan=0.0) / 15.0)
     local = np.nan_to_num(epoch_ms, nan=0.0) + offset_h * MS_PER_HOUR
-    ts = pd.to_datetime(local, unit="ms", utc=True)
-    weekend = ts.dayofweek.to_numpy() >= 5
-    evening = ts.hour.to_numpy() >= EVENING_HOUR
+    day, hour = _day_and_hour(local)
+    weekend = day >= 5
+    evening = hour >= EVENING_HOUR
     return (2 * weekend + evening).astype(np.int64)
+
+
+def _day_and_hour(epoch_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Day of week (Monday = 0) and hour of day of epoch milliseconds, in UTC.
+
+    Plain integer arithmetic (1970-01-01 was a Thursday) rather than ``pd.to_datetime``: the
+    same answer for any time, including those outside pandas' nanosecond range (years before
+    1677 or after 2262), and no Timestamp objects on the request path.
+    """
+    ms = np.floor(np.asarray(epoch_ms, np.float64))
+    days = np.floor_divide(ms, 86_400_000.0)
+    day_of_week = np.mod(days + 3, 7).astype(np.int64)
+    hour = np.floor_divide(ms - days * 86_400_000.0, MS_PER_HOUR).astype(np.int64)
+    return day_of_week, hour
 
 
 def time_bucket(epoch_ms: np.ndarray) -> np.ndarray:
     """Day of week (Monday = 0) x part of day, in UTC, as an index in [0, 28)."""
-    ts = pd.to_datetime(np.nan_to_num(epoch_ms, nan=0.0), unit="ms", utc=True)
-    return (ts.dayofweek.to_numpy() * 4 + ts.hour.to_numpy() // 6).astype(np.int64)
+    day, hour = _day_and_hour(np.nan_to_num(np.asarray(epoch_ms, np.float64), nan=0.0))
+    return (day * 4 + hour // 6).astype(np.int64)
 
 
 @dataclass
