@@ -147,6 +147,7 @@ class Reason(BaseModel):
         "host_attended",
         "follows_host",
         "nearby",
+        "distance",
         "category",
         "popular",
         "newcomer_popular",

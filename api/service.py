@@ -93,9 +93,10 @@ def reasons_for(c: Candidate, newcomer: bool) -> list[Reason]:
             )
         )
     if c.distance_km is not None:
+        kind = "nearby" if "nearby" in c.sources else "distance"
         out.append(
             Reason(
-                kind="nearby",
+                kind=kind,
                 text=f"{c.distance_km:.1f} km away",
                 details={"distance_km": round(c.distance_km, 3)},
             )
@@ -108,13 +109,10 @@ def reasons_for(c: Candidate, newcomer: bool) -> list[Reason]:
                 details={"category": c.category},
             )
         )
-    if c.popularity:
+    if c.popularity and ("popular" in c.sources or newcomer):
+        n = f"{c.popularity} registration{'s' * (c.popularity != 1)}"
         kind = "newcomer_popular" if newcomer else "popular"
-        text = (
-            f"popular nearby: {c.popularity} registrations"
-            if newcomer
-            else (f"popular: {c.popularity} registrations")
-        )
+        text = f"popular nearby: {n}" if newcomer else f"popular: {n}"
         out.append(Reason(kind=kind, text=text, details={"registrations": c.popularity}))
     return out
 
