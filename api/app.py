@@ -34,8 +34,9 @@ from neo4j.exceptions import (
 )
 
 from api import schemas
+from api.graph_calls import GraphCalls, GraphTimeout
 from api.metrics import Metrics
-from api.service import Overloaded, RecommendationService, UnknownUser
+from api.service import RecommendationService, UnknownUser
 from gnn.inference import ServingModel
 from graph import writes
 from graph.candidates import MAX_HORIZON_DAYS, warm_up
@@ -60,6 +61,7 @@ class AppState:
         self.driver: Driver | None = None
         self.service: RecommendationService | None = None
         self.error: str | None = "starting"
+        self.graph = GraphCalls(settings.api_graph_concurrency, settings.api_graph_timeout_s)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -81,8 +83,7 @@ class AppState:
                     model,
                     candidates=s.api_candidates,
                     database=s.neo4j_database,
-                    graph_concurrency=s.api_graph_concurrency,
-                    queue_timeout_s=s.api_queue_timeout_s,
+                    graph=self.graph,
                 )
                 self.error = None
                 log.info(
@@ -109,6 +110,7 @@ class AppState:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.graph.close()
         if self.driver is not None:
             self.driver.close()
 
@@ -174,6 +176,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 headers={"Retry-After": "1"},
             )
 
+    @app.exception_handler(GraphTimeout)
+    async def graph_timeout(request: Request, exc: GraphTimeout) -> JSONResponse:
+        metrics.error("neo4j_timeout")
+        return JSONResponse(
+            {"detail": f"{exc}: try again shortly"}, status_code=503, headers={"Retry-After": "1"}
+        )
+
     @app.exception_handler(Neo4jClientError)
     async def rejected(request: Request, exc: Neo4jClientError) -> JSONResponse:
         # Values the schemas let through but the database refuses (its own limits): the
@@ -218,8 +227,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if service is None:
             return JSONResponse({"status": "starting", "detail": state.error}, status_code=503)
         try:
-            state.require_driver().verify_connectivity()
-        except UNAVAILABLE as exc:
+            state.graph.run(state.require_driver().verify_connectivity)
+        except (*UNAVAILABLE, GraphTimeout) as exc:
             return JSONResponse(
                 {"status": "unavailable", "detail": f"Neo4j: {exc}"}, status_code=503
             )
@@ -283,9 +292,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         except UnknownUser as exc:
             raise _http(404, str(exc)) from exc
-        except Overloaded as exc:
-            metrics.error("overloaded")
-            raise _http(503, f"overloaded: {exc}", {"Retry-After": "1"}) from exc
+
         metrics.observe_recommendation(result.timings_ms, result.n_candidates)
         response.headers["Server-Timing"] = ", ".join(
             f"{name};dur={ms:.2f}" for name, ms in result.timings_ms.items()
@@ -313,7 +320,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kind: str, fn: Callable[..., writes.WriteResult], row: dict[str, Any], response: Response
     ) -> schemas.WriteOut:
         driver = state.require_driver()
-        result = fn(driver, row, settings.neo4j_database)
+        result = state.graph.run(fn, driver, row, settings.neo4j_database)
         response.status_code = 201 if result.created else 200
         metrics.write(kind)
         return schemas.WriteOut(kind=kind, created=result.created, record=row)
@@ -351,8 +358,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         out = _write("event", writes.write_event, row, response)
         if (service := state.service) is not None:
             service.model.forget_events([body.id])
-            service.model.ensure_embedded(
-                state.require_driver(), [], [body.id], settings.neo4j_database
+            state.graph.run(
+                service.model.ensure_embedded,
+                state.require_driver(),
+                [],
+                [body.id],
+                settings.neo4j_database,
             )
         return out
 
@@ -377,7 +388,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Register a user for an event (the same registration twice is one registration)."""
         driver = state.require_driver()
         row = _row(body, at=_now())
-        result = writes.write_registration(driver, row, settings.neo4j_database)
+        result = state.graph.run(writes.write_registration, driver, row, settings.neo4j_database)
         if (service := state.service) is not None:
             service.model.record_registration(
                 body.event_id, result.host_id, result.previous_status, body.status

@@ -7,7 +7,6 @@ same candidate and feature code as the offline evaluation's funnel view.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,14 +14,11 @@ from datetime import UTC, datetime
 import numpy as np
 from neo4j import Driver
 
+from api.graph_calls import GraphCalls
 from api.schemas import Item, Reason, Recommendations
 from gnn.features import FEATURE_NAMES
 from gnn.inference import ServingModel
 from graph.candidates import Candidate, CandidateSet, candidates_for
-
-
-class Overloaded(RuntimeError):
-    pass
 
 
 class UnknownUser(LookupError):
@@ -124,18 +120,13 @@ class RecommendationService:
         model: ServingModel,
         candidates: int = 500,
         database: str | None = None,
-        graph_concurrency: int = 4,
-        queue_timeout_s: float = 5.0,
+        graph: GraphCalls | None = None,
     ) -> None:
         self.driver = driver
         self.model = model
         self.candidates = candidates
         self.database = database
-        # Admission control: at most ``graph_concurrency`` candidate queries in flight; the
-        # others wait (up to ``queue_timeout_s``, then 503) instead of piling onto Neo4j's cores
-        # and timing out on connections.
-        self._graph_slots = threading.BoundedSemaphore(max(1, graph_concurrency))
-        self.queue_timeout_s = queue_timeout_s
+        self.graph = graph or GraphCalls(concurrency=4, timeout_s=2.0)
 
     def candidate_set(
         self,
@@ -174,12 +165,7 @@ class RecommendationService:
         now = now or datetime.now(UTC)
         now_ms = now.timestamp() * 1000.0
         t0 = time.perf_counter()
-        if not self._graph_slots.acquire(timeout=self.queue_timeout_s):
-            raise Overloaded(f"no capacity within {self.queue_timeout_s:.1f} s, try again")
-        try:
-            cset = self.candidate_set(user_id, now, lat, lon, radius_km, horizon_days)
-        finally:
-            self._graph_slots.release()
+        cset = self.graph.run(self.candidate_set, user_id, now, lat, lon, radius_km, horizon_days)
         t_graph = (time.perf_counter() - t0) * 1000.0
         if not cset.known_user and (lat is None or lon is None):
             raise UnknownUser(user_id)

@@ -73,11 +73,13 @@ class Settings(BaseSettings):
     )
     api_graph_concurrency: int = Field(
         default=4,
-        description="Candidate queries the API runs at once; more requests wait their turn "
+        description="Neo4j calls the API runs at once; more requests wait their turn "
         "(Neo4j runs a query on one core: more in flight only adds contention).",
     )
-    api_queue_timeout_s: float = Field(
-        default=5.0, description="How long a request waits for its turn before a 503."
+    api_graph_timeout_s: float = Field(
+        default=2.0,
+        description="How long a request waits for Neo4j's answer, its turn included, before "
+        "a 503 (a server that stops answering never makes a request hang).",
     )
 
     @property
