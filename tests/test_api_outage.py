@@ -55,7 +55,7 @@ def test_a_frozen_neo4j_gives_503_within_the_deadline(
 ) -> None:
     """A server that stops answering without closing its sockets: no request hangs."""
     path = "/users/u000002/recommendations"
-    pid = test_server.pid
+    pid = test_server.pid()
     assert pid is not None
     with served_api.client() as client:
         assert client.get(path).status_code == 200
