@@ -530,6 +530,42 @@ async def run(args: argparse.Namespace, users: list[str], target: Target) -> dic
     return {"ready": ready, "levels": rows}
 
 
+def plot_levels(levels: list[dict[str, Any]], path: Path) -> Path | None:
+    """Latency percentiles and throughput per closed-loop concurrency level, as a PNG."""
+    closed = [r for r in levels if r["mode"] == "closed" and r["ok"]]
+    if not closed:
+        return None
+    from matplotlib.figure import Figure
+
+    x = [r["concurrency"] for r in closed]
+    fig = Figure(figsize=(9, 3.6))
+    ax, ax2 = fig.subplots(1, 2)
+    for q, style in (("p50", "o-"), ("p95", "s--"), ("p99", "^:")):
+        ax.plot(x, [r["latency_ms"][q] for r in closed], style, label=q)
+    ax.axhline(50, color="grey", lw=0.8)
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="concurrent clients",
+        ylabel="latency (ms)",
+        title="latency (line: 50 ms target)",
+    )
+    ax.set_xticks(x, [str(v) for v in x])
+    ax.legend()
+    ax2.plot(x, [r["ok_per_s"] for r in closed], "o-")
+    ax2.axhline(200, color="grey", lw=0.8)
+    ax2.set(
+        xscale="log",
+        xlabel="concurrent clients",
+        ylabel="successful requests / s",
+        title="throughput (line: 200/s target)",
+    )
+    ax2.set_xticks(x, [str(v) for v in x])
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -619,6 +655,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     console.print(f"written to {args.out}")
+    plot = plot_levels(result["levels"], args.out.with_suffix(".png"))
+    if plot is not None:
+        console.print(f"plot: {plot}")
     errors = sum(r["errors"] for r in result["levels"])
     return 1 if errors and errors == sum(r["requests"] for r in result["levels"]) else 0
 
