@@ -10,6 +10,7 @@ retries past ``api_neo4j_timeout_s``), and the driver reconnects by itself when 
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
@@ -316,14 +317,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def _now() -> str:
         return datetime.now(UTC).isoformat()
 
+    def _written(
+        kind: str, fn: Callable[..., writes.WriteResult], row: dict[str, Any], response: Response
+    ) -> tuple[schemas.WriteOut, writes.WriteResult]:
+        result = state.graph.run(fn, state.require_driver(), row, settings.neo4j_database)
+        response.status_code = 201 if result.created else 200
+        metrics.write(kind)
+        return schemas.WriteOut(kind=kind, created=result.created, record=row), result
+
     def _write(
         kind: str, fn: Callable[..., writes.WriteResult], row: dict[str, Any], response: Response
     ) -> schemas.WriteOut:
-        driver = state.require_driver()
-        result = state.graph.run(fn, driver, row, settings.neo4j_database)
-        response.status_code = 201 if result.created else 200
-        metrics.write(kind)
-        return schemas.WriteOut(kind=kind, created=result.created, record=row)
+        return _written(kind, fn, row, response)[0]
 
     auth = [Depends(require_key)]
     write_responses: dict[int | str, dict[str, Any]] = {
@@ -331,10 +336,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         401: {"model": schemas.Problem},
         503: {"model": schemas.Problem},
     }
-
-    @app.post(
-        "/users", tags=["writes"], dependencies=auth, status_code=201, responses=write_responses
+    write_route = functools.partial(
+        app.post, tags=["writes"], dependencies=auth, status_code=201, responses=write_responses
     )
+
+    @write_route("/users")
     def post_user(body: schemas.UserIn, response: Response) -> schemas.WriteOut:
         """Create or replace a user (every field is written; the id is the key)."""
         out = _write("user", writes.write_user, _row(body, joined_at=_now()), response)
@@ -342,15 +348,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             service.model.forget_users([body.id])
         return out
 
-    @app.post(
-        "/hosts", tags=["writes"], dependencies=auth, status_code=201, responses=write_responses
-    )
+    @write_route("/hosts")
     def post_host(body: schemas.HostIn, response: Response) -> schemas.WriteOut:
         return _write("host", writes.write_host, _row(body), response)
 
-    @app.post(
-        "/events", tags=["writes"], dependencies=auth, status_code=201, responses=write_responses
-    )
+    @write_route("/events")
     def post_event(body: schemas.EventIn, response: Response) -> schemas.WriteOut:
         """Create or replace an event; it is embedded at once and can be recommended."""
         row = _row(body, created_at=_now())
@@ -367,49 +369,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return out
 
-    @app.post(
-        "/friendships",
-        tags=["writes"],
-        dependencies=auth,
-        status_code=201,
-        responses=write_responses,
-    )
+    @write_route("/friendships")
     def post_friendship(body: schemas.FriendshipIn, response: Response) -> schemas.WriteOut:
         return _write("friendship", writes.write_friendship, _row(body, since=_now()), response)
 
-    @app.post(
-        "/registrations",
-        tags=["writes"],
-        dependencies=auth,
-        status_code=201,
-        responses=write_responses,
-    )
+    @write_route("/registrations")
     def post_registration(body: schemas.RegistrationIn, response: Response) -> schemas.WriteOut:
         """Register a user for an event (the same registration twice is one registration)."""
-        driver = state.require_driver()
-        row = _row(body, at=_now())
-        result = state.graph.run(writes.write_registration, driver, row, settings.neo4j_database)
+        out, result = _written(
+            "registration", writes.write_registration, _row(body, at=_now()), response
+        )
         if (service := state.service) is not None:
             service.model.record_registration(
                 body.event_id, result.host_id, result.previous_status, body.status
             )
-        response.status_code = 201 if result.created else 200
-        metrics.write("registration")
-        return schemas.WriteOut(kind="registration", created=result.created, record=row)
+        return out
 
-    @app.post(
-        "/invitations",
-        tags=["writes"],
-        dependencies=auth,
-        status_code=201,
-        responses=write_responses,
-    )
+    @write_route("/invitations")
     def post_invitation(body: schemas.InvitationIn, response: Response) -> schemas.WriteOut:
         return _write("invitation", writes.write_invitation, _row(body, at=_now()), response)
 
-    @app.post(
-        "/views", tags=["writes"], dependencies=auth, status_code=201, responses=write_responses
-    )
+    @write_route("/views")
     def post_view(body: schemas.ViewIn, response: Response) -> schemas.WriteOut:
         """Record views of an event (counts add up)."""
         return _write("view", writes.write_view, _row(body, at=_now()), response)
