@@ -18,7 +18,14 @@ Protocol (nothing after ``cutoff`` is read: ``fit`` receives tables truncated at
    LightGBM shows the same). A "not in this window" on an event of a host the user loves is
    often a "later", not a "no", so those negatives teach the model to distrust loyalty.
 4. Early stopping on nDCG@10 of a user-held-out validation slice, ranked over the full candidate
-   set.
+   set. The returned model averages the weights of the ``average_best`` checkpoints with the best
+   validation nDCG: still one model, and less at the mercy of one lucky epoch on a noisy
+   validation curve. Measured (10 000 synthetic users, test nDCG@10, seeds 0/1/2; each pair is
+   the same training run, only the returned weights differ): best checkpoint
+   0.461/0.461/0.448, the 5 best averaged 0.466/0.462/0.456. A second training window at an earlier
+   inner cutoff (0.7 quantile; steps drawn from both graphs) gave 0.471/0.467/0.453 on top of
+   the average: within seed noise for 1.6x the training time, so not kept (on Meetup Chicago,
+   one seed, it gave 0.156 against 0.145 for the average alone: worth more seeds).
 
 Full-graph training: every step embeds the whole graph (PyG's neighbour samplers need pyg-lib,
 which PyPI lacks). Measured cost grows with edges; see the README for the sizes this handles.
@@ -65,6 +72,9 @@ class TrainConfig:
     max_val_users: int = 600
     val_share: float = 0.15
     seed: int = 0
+    # Average the weights of the ``average_best`` checkpoints with the best validation nDCG
+    # (one model; 1 = the single best checkpoint).
+    average_best: int = 5
     # One thread: a full-graph step is many small scatter kernels, and with two threads on a
     # two-core machine that also runs Neo4j, the threads' spin-waiting made steps up to 20x slower
     # (measured: 0.85 s vs 16 s per forward+backward under load).
@@ -211,7 +221,7 @@ def train(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
     hard_pool = _hard_pool(sup, train_users, config.hard_pool)
-    best_state: dict[str, torch.Tensor] | None = None
+    kept: list[tuple[float, int, dict[str, torch.Tensor]]] = []
     best_val, stale = -1.0, 0
     curve: list[dict[str, float]] = []
     for epoch in range(config.epochs):
@@ -258,16 +268,21 @@ def train(
         curve.append(point)
         if on_epoch:
             on_epoch(point)
+        state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        kept.append((val, epoch, state))
+        kept = sorted(kept, key=lambda item: (-item[0], item[1]))[: max(config.average_best, 1)]
         if val > best_val + 1e-4:
             best_val, stale = val, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             stale += 1
             if stale >= config.patience:
                 break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if kept:
+        model.load_state_dict(_average_states([state for _, _, state in kept]))
     model.eval()
+    if len(kept) > 1:  # report the validation nDCG of the model actually returned
+        with torch.no_grad():
+            best_val = validation.ndcg_at_10(model, model.embed(x_dict, edge_index_dict))
     return TrainResult(
         model=model,
         encoder=encoder,
@@ -280,6 +295,17 @@ def train(
         node_dims={t: int(data[t].x.size(1)) for t in data.node_types},
         edge_types=list(data.edge_types),
     )
+
+
+def _average_states(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Element-wise mean of checkpoints of one training run (floating-point tensors only)."""
+    out = {}
+    for key, value in states[0].items():
+        if value.is_floating_point():
+            out[key] = torch.stack([s[key] for s in states]).mean(0)
+        else:
+            out[key] = value
+    return out
 
 
 def _positive_mask(sup: SupervisionWindow, users: np.ndarray, negs: np.ndarray) -> np.ndarray:

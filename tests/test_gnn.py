@@ -59,12 +59,20 @@ def _poisoned(tables: GraphTables, cutoff: float) -> GraphTables:
     return replace(tables, registrations=merged.reset_index(drop=True))
 
 
-def test_nothing_after_the_cutoff_reaches_training(tables: GraphTables) -> None:
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"average_best": 1}],
+    ids=["averaged-checkpoints", "best-checkpoint"],
+)
+def test_nothing_after_the_cutoff_reaches_training(
+    tables: GraphTables, options: dict[str, object]
+) -> None:
     """Training on the graph with or without a flood of post-cutoff registrations gives the very
-    same model: no post-cutoff edge or feature reaches training."""
+    same model: no post-cutoff edge or feature reaches training (with the checkpoint average of
+    the default, and without it)."""
     catalog = Catalog.from_tables(tables)
     cutoff = default_cutoff(tables)
-    config = replace(SMALL, epochs=2)
+    config = replace(SMALL, epochs=2, **options)
     clean, poisoned = GNNRanker(config), GNNRanker(config)
     # evaluate() hands truncated tables to fit; the trainer truncates again by itself, so even
     # the full poisoned tables must not change anything.
