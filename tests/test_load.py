@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import wipe
 from neo4j import Driver
 from typer.testing import CliRunner
 
@@ -39,14 +40,6 @@ pytestmark = pytest.mark.neo4j
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def wipe(driver: Driver) -> None:
-    """Delete every node (auto-commit: CALL ... IN TRANSACTIONS cannot run in a managed one)."""
-    with driver.session() as session:
-        session.run(
-            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-        ).consume()
 
 
 @pytest.fixture
