@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -101,33 +102,33 @@ def read_dataset(folder: Path) -> GraphTables:
     return GraphTables(**frames)
 
 
-def cached_tables(folder: Path, cache: Path | None) -> GraphTables:
+def _cached(cache: Path | None, build: Callable[[], GraphTables]) -> GraphTables:
+    """``build()``, or the tables pickled in ``cache`` by an earlier run."""
     if cache is not None and cache.exists():
         with cache.open("rb") as fh:
             return pickle.load(fh)
-    tables = read_dataset(folder)
+    tables = build()
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         with cache.open("wb") as fh:
             pickle.dump(tables, fh)
     return tables
+
+
+def cached_tables(folder: Path, cache: Path | None) -> GraphTables:
+    return _cached(cache, lambda: read_dataset(folder))
 
 
 def meetup_tables(source: Path, cache: Path | None) -> GraphTables:
-    if cache is not None and cache.exists():
-        with cache.open("rb") as fh:
-            return pickle.load(fh)
-    from etl.importers.meetup import convert_meetup
+    def build() -> GraphTables:
+        from etl.importers.meetup import convert_meetup
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "meetup-chicago"
-        convert_meetup(source, "chicago", out)
-        tables = read_dataset(out)
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        with cache.open("wb") as fh:
-            pickle.dump(tables, fh)
-    return tables
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "meetup-chicago"
+            convert_meetup(source, "chicago", out)
+            return read_dataset(out)
+
+    return _cached(cache, build)
 
 
 def _value(text: str) -> Any:

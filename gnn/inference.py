@@ -43,29 +43,28 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from gnn.data import FeatureEncoder, _event_features, _user_features, build_hetero_data
-from gnn.features import FEATURE_NAMES, pair_features
+from gnn.features import pair_features
 from gnn.history import Catalog, History, time_bucket
 from gnn.model import EventRecommender
 from gnn.model_ranker import GNNRanker
 from graph.candidates import CandidateSet, UserProfile
 from graph.export import GraphTables, export_graph, read_by_ids
 
-#: Columns of the tables ``assemble`` builds (the ones ``Catalog``/``History`` read).
-_EVENT_COLUMNS = (
-    "id",
-    "host_id",
-    "category",
-    "city",
-    "start_time",
-    "created_at",
-    "lat",
-    "lon",
-    "price",
-)
-_EMPTY = {
+#: Columns of the small tables ``_tables`` builds to embed new nodes (what ``Catalog`` and
+#: ``History`` read), and which of them are times or coordinates (float).
+_TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "users": ("id", "lat", "lon", "city"),
+    "events": ("id", "host_id", "category", "city", "start_time", "created_at", "lat", "lon",
+               "price"),
+    "hosts": ("id",),
     "friendships": ("user_id", "friend_id", "since"),
+    "registrations": ("user_id", "event_id", "at", "status"),
+    "invitations": ("user_id", "event_id", "at"),
+    "views": ("user_id", "event_id", "at", "count"),
+    "follows": ("user_id", "host_id", "at"),
     "ratings": ("user_id", "event_id", "stars", "at"),
-}
+}  # fmt: skip
+_FLOAT_COLUMNS = {"at", "since", "start_time", "created_at", "lat", "lon"}
 #: The id a newcomer (a location, no account) gets inside the per-request History.
 NEWCOMER_ID = "\x00newcomer"
 
@@ -304,12 +303,10 @@ class ServingModel:
         return self._embed_users(frame)[NEWCOMER_ID]
 
     # --- one request -------------------------------------------------------------------------
-    def _override_aggregates(
-        self, history: History, friends_going: np.ndarray, event_ids: list[str] | None = None
-    ) -> None:
+    def _override_aggregates(self, history: History, friends_going: np.ndarray) -> None:
         """Put the aggregates that are not the user's own into a per-request ``History``."""
         c = history.catalog
-        ids = list(c.event_ids) if event_ids is None else event_ids
+        ids = list(c.event_ids)
         going = self.counters.event_going
         declined = self.counters.event_declined
         responses = self.counters.event_responses
@@ -481,33 +478,14 @@ _NO_FRAME = pd.DataFrame()
 
 def _tables(**frames: pd.DataFrame) -> GraphTables:
     """A ``GraphTables`` with the given frames and empty (typed) ones for the rest."""
-    columns = {
-        "users": ("id", "lat", "lon", "city"),
-        "events": _EVENT_COLUMNS,
-        "hosts": ("id",),
-        "registrations": ("user_id", "event_id", "at", "status"),
-        "invitations": ("user_id", "event_id", "at"),
-        "views": ("user_id", "event_id", "at", "count"),
-        "follows": ("user_id", "host_id", "at"),
-        **_EMPTY,
+    empty = {
+        name: pd.DataFrame(
+            {c: pd.Series([], dtype=np.float64 if c in _FLOAT_COLUMNS else object) for c in cols}
+        )
+        for name, cols in _TABLE_COLUMNS.items()
+        if name not in frames
     }
-    out: dict[str, pd.DataFrame] = {}
-    for name, cols in columns.items():
-        frame = frames.get(name)
-        if frame is None:
-            frame = pd.DataFrame(
-                {
-                    c: pd.Series(
-                        [],
-                        dtype=np.float64
-                        if c in {"at", "since", "start_time", "created_at", "lat", "lon"}
-                        else object,
-                    )
-                    for c in cols
-                }
-            )
-        out[name] = frame
-    return GraphTables(**out)
+    return GraphTables(**frames, **empty)
 
 
-__all__ = ["FEATURE_NAMES", "Counters", "Scored", "ServingModel", "layer_states"]
+__all__ = ["Counters", "Scored", "ServingModel", "layer_states"]
