@@ -7,6 +7,7 @@
 // $fav_categories (favourite categories used), $host_events (events read per host), $profile
 // (also return the user's profile for feature assembly).
 //
+// Every ORDER BY ends in an id: ties never make the answer depend on the plan or the batch.
 // Time: every fact is read as of $now: registrations, invitations and follows at or before it.
 // Every source keeps upcoming events only: start in ($now, $until], not cancelled, not already
 // answered by the user (any REGISTERED at or before $now).
@@ -55,10 +56,10 @@ CALL (live, u, origin) {
       AND e.start_time > $now AND e.start_time <= $until
       AND NOT coalesce(e.status, '') IN ['cancelled', 'canceled']
       AND NOT e IN answered
-    WITH e, f, r ORDER BY r.at
+    WITH e, f, r ORDER BY r.at, f.id
     WITH e, collect(DISTINCT f) AS fs
     WHERE e IS NOT NULL
-    ORDER BY size(fs) DESC, e.start_time
+    ORDER BY size(fs) DESC, e.start_time, e.id
     RETURN collect({e: e, n: size(fs), fr: [f IN fs[..3] | [f.id, f.name]]}) AS friends
   }
 
@@ -68,10 +69,10 @@ CALL (live, u, origin) {
     WHERE i.at <= $now AND e.start_time > $now AND e.start_time <= $until
       AND NOT coalesce(e.status, '') IN ['cancelled', 'canceled']
       AND NOT e IN answered
-    WITH e, i ORDER BY i.at DESC
+    WITH e, i ORDER BY i.at DESC, i.by
     WITH e, collect(DISTINCT i.by) AS by, max(i.at) AS last
     WHERE e IS NOT NULL
-    ORDER BY last DESC
+    ORDER BY last DESC, e.start_time, e.id
     RETURN collect({e: e, by: by}) AS invited
   }
 
@@ -83,12 +84,12 @@ CALL (live, u, origin) {
       MATCH (h)-[:HOSTS]->(e:Event)
       WHERE e.start_time > $now AND e.start_time <= $until
         AND NOT coalesce(e.status, '') IN ['cancelled', 'canceled']
-      RETURN e ORDER BY e.start_time LIMIT $host_events
+      RETURN e ORDER BY e.start_time, e.id LIMIT $host_events
     }
     WITH h, n, e
     WHERE NOT e IN answered
     WITH e, max(n) AS n, max(CASE WHEN h IN followed THEN 1 ELSE 0 END) AS fh
-    ORDER BY n DESC, fh DESC, e.start_time
+    ORDER BY n DESC, fh DESC, e.start_time, e.id
     RETURN collect({e: e, n: n, fh: fh}) AS hosted
   }
 
@@ -119,28 +120,28 @@ CALL (live, u, origin) {
     WITH e, CASE WHEN live THEN COUNT { (e)<-[:REGISTERED]-() }
                  ELSE COUNT { (e)<-[r:REGISTERED]-() WHERE r.at <= $now } END AS pop
     WHERE pop > 0
-    ORDER BY pop DESC, e.start_time
+    ORDER BY pop DESC, e.start_time, e.id
     LIMIT $limit
     RETURN collect({e: e, d: null, pop: pop}) AS anywhere
   }
   CALL (region) {
     UNWIND region AS x
     WITH x WHERE x.d <= $radius_m
-    ORDER BY x.d, x.e.start_time
+    ORDER BY x.d, x.e.start_time, x.e.id
     LIMIT $quota
     RETURN collect(x) AS nearby
   }
   CALL (region, anywhere) {
     UNWIND region + anywhere AS x
     WITH x WHERE x.pop > 0
-    ORDER BY x.pop DESC, x.d, x.e.start_time
+    ORDER BY x.pop DESC, x.d, x.e.start_time, x.e.id
     LIMIT $limit
     RETURN collect(x) AS popular
   }
   CALL (region, favs) {
     UNWIND region AS x
     WITH x WHERE x.e.category IN favs
-    ORDER BY x.pop DESC, x.d, x.e.start_time
+    ORDER BY x.pop DESC, x.d, x.e.start_time, x.e.id
     LIMIT $quota
     RETURN collect(x) AS category
   }
